@@ -1,0 +1,142 @@
+"""The array backend: which array module runs the maths, its default dtype and its RNG.
+
+minigan's layers are written once for NumPy and CuPy arrays alike, as Chainer's are:
+a layer asks ``xp = get_array_module(x)`` and calls only functions both modules share.
+Everything that differs between the two (how to import CuPy, how to move arrays
+between host and device, the random generator) lives in this one module.
+
+Choose the backend with ``minigan.set_backend("cupy")`` or the environment variable
+``MINIGAN_BACKEND=cupy``; NumPy is the default.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+_GPU_HINT = 'install the GPU extra with: pip install "minigan[gpu]" (needs an NVIDIA GPU and CUDA 12)'
+
+
+class BackendError(RuntimeError):
+    """The requested backend cannot be used on this machine."""
+
+
+_state: dict[str, Any] = {
+    "name": "numpy",
+    "module": np,
+    "floatx": np.dtype(np.float32),
+    "rng": np.random.default_rng(0),
+}
+
+
+def _import_cupy() -> ModuleType:
+    """Import CuPy and prove a GPU answers, or raise one clear BackendError."""
+    try:
+        import cupy
+    except ImportError as exc:
+        raise BackendError(f"the 'cupy' backend needs CuPy, which is not installed; {_GPU_HINT}") from exc
+    try:
+        cupy.zeros(1)
+    except Exception as exc:  # CUDARuntimeError, CUDADriverError, ... depending on the machine
+        raise BackendError(
+            f"the 'cupy' backend found CuPy but no usable GPU ({type(exc).__name__}: {exc}); {_GPU_HINT}"
+        ) from None
+    return cupy
+
+
+def set_backend(name: str) -> None:
+    """Select the array module: ``"numpy"`` (CPU) or ``"cupy"`` (NVIDIA GPU).
+
+    The random generator is re-created on the new backend with seed 0; call
+    :func:`seed` afterwards for another seed.
+    """
+    if name == "numpy":
+        module: ModuleType = np
+    elif name == "cupy":
+        module = _import_cupy()
+    else:
+        raise ValueError(f"set_backend: expected 'numpy' or 'cupy', got {name!r}")
+    _state["name"] = name
+    _state["module"] = module
+    seed(0)
+
+
+def get_backend() -> str:
+    """The name of the active backend, ``"numpy"`` or ``"cupy"``."""
+    return _state["name"]
+
+
+def xp() -> ModuleType:
+    """The array module of the active backend (``numpy`` or ``cupy``)."""
+    return _state["module"]
+
+
+def get_array_module(*arrays: Any) -> ModuleType:
+    """The module that owns ``arrays``: CuPy for CuPy arrays, else the active backend's module."""
+    for a in arrays:
+        if type(a).__module__.startswith("cupy"):
+            import cupy
+
+            return cupy
+    return _state["module"]
+
+
+def floatx() -> np.dtype:
+    """The default floating dtype for parameters and data (float32 unless changed)."""
+    return _state["floatx"]
+
+
+def set_floatx(dtype: Any) -> None:
+    """Set the default floating dtype, ``"float32"`` or ``"float64"``."""
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"set_floatx: expected float32 or float64, got {dt}")
+    _state["floatx"] = dt
+
+
+def seed(value: int) -> None:
+    """Re-seed minigan's random generator (weight initialisation, dropout masks, noise)."""
+    _state["rng"] = xp().random.default_rng(value)
+
+
+def rng() -> Any:
+    """The backend's random ``Generator``; both NumPy's and CuPy's offer
+    ``standard_normal(shape, dtype=...)`` and ``random(shape, dtype=...)``."""
+    return _state["rng"]
+
+
+def get_rng_state() -> dict:
+    """The generator's state, to store in a checkpoint (NumPy backend)."""
+    return rng().bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore a state returned by :func:`get_rng_state`."""
+    rng().bit_generator.state = state
+
+
+def as_numpy(x: Any) -> np.ndarray:
+    """A host (NumPy) copy or view of ``x``, wherever it lives."""
+    if type(x).__module__.startswith("cupy"):
+        return x.get()
+    return np.asarray(x)
+
+
+def as_array(x: Any, dtype: Any = None) -> Any:
+    """``x`` as an array of the active backend (moved to the device if needed), optionally cast."""
+    module = xp()
+    if dtype is None:
+        return module.asarray(x)
+    return module.asarray(x, dtype=dtype)
+
+
+def _from_environment() -> None:
+    name = os.environ.get("MINIGAN_BACKEND", "").strip().lower()
+    if name and name != "numpy":
+        set_backend(name)
+
+
+_from_environment()
