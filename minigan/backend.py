@@ -12,6 +12,8 @@ Choose the backend with ``minigan.set_backend("cupy")`` or the environment varia
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -95,6 +97,17 @@ def set_floatx(dtype: Any) -> None:
     if dt not in (np.float32, np.float64):
         raise ValueError(f"set_floatx: expected float32 or float64, got {dt}")
     _state["floatx"] = dt
+
+
+@contextmanager
+def default_float(dtype: Any) -> Iterator[None]:
+    """Within the block, layers build their parameters in ``dtype`` (gradient checks use float64)."""
+    previous = floatx()
+    set_floatx(dtype)
+    try:
+        yield
+    finally:
+        set_floatx(previous)
 
 
 def seed(value: int) -> None:

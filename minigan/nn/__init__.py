@@ -1,0 +1,26 @@
+"""minigan's layers: each with a forward pass, a hand-written backward pass and its formula."""
+
+from minigan.nn.activations import LeakyReLU, ReLU, Sigmoid, Tanh
+from minigan.nn.conv import Conv2D, Conv2DTranspose
+from minigan.nn.dense import Dense
+from minigan.nn.dropout import Dropout
+from minigan.nn.layer import Layer
+from minigan.nn.normalization import BatchNormalization
+from minigan.nn.sequential import Sequential
+from minigan.nn.shape import Flatten, Reshape
+
+__all__ = [
+    "BatchNormalization",
+    "Conv2D",
+    "Conv2DTranspose",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Layer",
+    "LeakyReLU",
+    "ReLU",
+    "Reshape",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+]

@@ -1,0 +1,64 @@
+"""Element-wise activations. Each keeps the one array its derivative needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigan.backend import get_array_module
+from minigan.nn.layer import Layer
+
+
+class ReLU(Layer):
+    """``y = max(x, 0)``;  ``dL/dx = dy * [x > 0]``."""
+
+    def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
+        return get_array_module(x).maximum(x, 0), x
+
+    def _backward(self, dy: Any, x: Any) -> Any:
+        return dy * (x > 0)
+
+
+class LeakyReLU(Layer):
+    """``y = x if x > 0 else alpha * x``;  ``dL/dx = dy * (1 if x > 0 else alpha)``.
+
+    ``alpha`` defaults to 0.3 as in Keras (DCGAN papers use 0.2).
+    """
+
+    def __init__(self, alpha: float = 0.3, name: str | None = None) -> None:
+        if not 0 <= alpha < 1:
+            raise ValueError(f"LeakyReLU: expected 0 <= alpha < 1, got {alpha}")
+        self.alpha = float(alpha)
+        super().__init__(name=name)
+
+    def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
+        # For 0 <= alpha < 1, max(x, alpha x) is x where x > 0 and alpha x elsewhere.
+        return get_array_module(x).maximum(x, self.alpha * x), x
+
+    def _backward(self, dy: Any, x: Any) -> Any:
+        return get_array_module(dy).where(x > 0, dy, self.alpha * dy)
+
+
+class Sigmoid(Layer):
+    """``y = 1 / (1 + exp(-x))``, computed as ``(1 + tanh(x / 2)) / 2`` (no overflow);
+    ``dL/dx = dy * y * (1 - y)``."""
+
+    def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
+        xp = get_array_module(x)
+        y = xp.tanh(0.5 * x)
+        y += 1
+        y *= 0.5
+        return y, y
+
+    def _backward(self, dy: Any, y: Any) -> Any:
+        return dy * y * (1 - y)
+
+
+class Tanh(Layer):
+    """``y = tanh(x)``;  ``dL/dx = dy * (1 - y^2)``."""
+
+    def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
+        y = get_array_module(x).tanh(x)
+        return y, y
+
+    def _backward(self, dy: Any, y: Any) -> Any:
+        return dy * (1 - y * y)

@@ -1,0 +1,60 @@
+"""Dense: a fully connected layer, ``y = x W + b``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigan.nn import initializers
+from minigan.nn.layer import Layer
+
+
+class Dense(Layer):
+    """``y = x @ W + b``.
+
+    Shapes: ``x`` (N, in), ``W`` = ``params["kernel"]`` (in, units), ``b`` = ``params["bias"]``
+    (units,), ``y`` (N, units).
+
+    Backward, for ``dy = dL/dy`` (N, units)::
+
+        dL/dW = x^T dy        dL/db = sum_n dy[n]        dL/dx = dy W^T
+    """
+
+    input_rank = 1
+
+    def __init__(
+        self,
+        units: int,
+        use_bias: bool = True,
+        kernel_initializer: str | initializers.Initializer = "glorot_uniform",
+        input_shape: tuple[int, ...] | None = None,
+        name: str | None = None,
+    ) -> None:
+        if int(units) < 1:
+            raise ValueError(f"Dense: expected units >= 1, got {units}")
+        self.units = int(units)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        super().__init__(input_shape, name)
+
+    def build(self, input_shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.params["kernel"] = self.kernel_initializer((input_shape[0], self.units), dtype)
+        if self.use_bias:
+            self.params["bias"] = initializers.zeros((self.units,), dtype)
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (self.units,)
+
+    def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
+        y = x @ self.params["kernel"]
+        if self.use_bias:
+            y += self.params["bias"]
+        return y, x
+
+    def _backward(self, dy: Any, x: Any) -> Any:
+        if self.trainable:
+            self.grads["kernel"] += x.T @ dy
+            if self.use_bias:
+                self.grads["bias"] += dy.sum(axis=0)
+        return dy @ self.params["kernel"].T

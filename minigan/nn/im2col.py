@@ -1,0 +1,99 @@
+"""im2col / col2im and the size arithmetic shared by Conv2D and Conv2DTranspose.
+
+A convolution of an NHWC batch with a (kh, kw, C, F) kernel is one matrix product once
+every kh x kw x C input patch is laid out as a row ("im2col")::
+
+    x (N, H, W, C) --pad--> (N, Hp, Wp, C) --im2col--> (N, Ho, Wo, kh, kw, C)
+    rows (N*Ho*Wo, kh*kw*C) @ kernel (kh*kw*C, F) = y (N*Ho*Wo, F)
+
+``im2col`` is a zero-copy strided view: patch (n, p, q) starts at input row p*sh and
+column q*sw. ``col2im`` is its adjoint: it adds every patch back where it came from, as
+kh*kw strided slice-additions (one per kernel offset), never a loop over pixels.
+
+Padding follows TensorFlow: "valid" adds none; "same" gives ``ceil(n / s)`` outputs and
+pads ``total = max((out - 1) * s + k - n, 0)`` with ``total // 2`` before and the rest
+(the odd extra row or column) after.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from minigan.backend import get_array_module
+
+PADDINGS = ("valid", "same")
+
+
+def pair(value: int | tuple[int, int], what: str) -> tuple[int, int]:
+    """``3 -> (3, 3)``; a pair is checked and returned as ints."""
+    a, b = (value, value) if isinstance(value, int) else tuple(value)
+    if a < 1 or b < 1:
+        raise ValueError(f"expected positive {what}, got {value}")
+    return int(a), int(b)
+
+
+def conv_output_length(n: int, k: int, s: int, padding: str) -> int:
+    """Output length of a convolution along one axis of length ``n``."""
+    if padding == "same":
+        return math.ceil(n / s)
+    return (n - k) // s + 1
+
+
+def conv_padding(n: int, k: int, s: int, padding: str) -> tuple[int, int]:
+    """Zeros added (before, after) along an axis of length ``n``, TensorFlow's way."""
+    if padding == "valid":
+        return 0, 0
+    total = max((conv_output_length(n, k, s, "same") - 1) * s + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def transpose_output_length(n: int, k: int, s: int, padding: str, output_padding: int | None) -> int:
+    """Output length of a transposed convolution (Keras' ``deconv_output_length``)."""
+    if output_padding is None:
+        return n * s if padding == "same" else n * s + max(k - s, 0)
+    if padding == "same":
+        return (n - 1) * s + k - 2 * (k // 2) + output_padding
+    return (n - 1) * s + k + output_padding
+
+
+def pad_hw(x: Any, ph: tuple[int, int], pw: tuple[int, int]) -> Any:
+    """Zero-pad the height and width axes of an NHWC batch (no copy when nothing to pad)."""
+    if ph == (0, 0) and pw == (0, 0):
+        return x
+    xp = get_array_module(x)
+    n, h, w, c = x.shape
+    out = xp.zeros((n, h + ph[0] + ph[1], w + pw[0] + pw[1], c), dtype=x.dtype)
+    out[:, ph[0] : ph[0] + h, pw[0] : pw[0] + w, :] = x
+    return out
+
+
+def crop_hw(x: Any, ph: tuple[int, int], pw: tuple[int, int]) -> Any:
+    """The inverse of :func:`pad_hw`: drop ``ph``/``pw`` rows and columns (contiguous result)."""
+    if ph == (0, 0) and pw == (0, 0):
+        return x
+    xp = get_array_module(x)
+    _, h, w, _ = x.shape
+    return xp.ascontiguousarray(x[:, ph[0] : h - ph[1], pw[0] : w - pw[1], :])
+
+
+def im2col(x: Any, kh: int, kw: int, sh: int, sw: int) -> Any:
+    """All kh x kw patches of a padded NHWC batch as a view (N, Ho, Wo, kh, kw, C)."""
+    xp = get_array_module(x)
+    n, h, w, c = x.shape
+    ho, wo = (h - kh) // sh + 1, (w - kw) // sw + 1
+    s0, s1, s2, s3 = x.strides
+    return xp.lib.stride_tricks.as_strided(
+        x, shape=(n, ho, wo, kh, kw, c), strides=(s0, s1 * sh, s2 * sw, s1, s2, s3)
+    )
+
+
+def col2im(cols: Any, hw: tuple[int, int], sh: int, sw: int) -> Any:
+    """Adjoint of :func:`im2col`: sum patches (N, Ho, Wo, kh, kw, C) into a (N, H, W, C) batch."""
+    xp = get_array_module(cols)
+    n, ho, wo, kh, kw, c = cols.shape
+    out = xp.zeros((n, hw[0], hw[1], c), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw, :] += cols[:, :, :, i, j, :]
+    return out
