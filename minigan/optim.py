@@ -18,7 +18,9 @@ class Optimizer:
 
     def __init__(self, model: Any, lr: float) -> None:
         if not hasattr(model, "params") or not hasattr(model, "grads"):
-            raise ValueError(f"{type(self).__name__}: expected a model with params and grads, got {type(model).__name__}")
+            raise ValueError(
+                f"{type(self).__name__}: expected a model with params and grads, got {type(model).__name__}"
+            )
         if lr <= 0:
             raise ValueError(f"{type(self).__name__}: expected lr > 0, got {lr}")
         self.model = model

@@ -164,7 +164,7 @@ class Conv2DTranspose(_Conv):
     def _output_padding(value: int | tuple[int, int], strides: int | tuple[int, int]) -> tuple[int, int]:
         op = (value, value) if isinstance(value, int) else tuple(value)
         st = (strides, strides) if isinstance(strides, int) else tuple(strides)
-        if any(not 0 <= o < s for o, s in zip(op, st)):
+        if any(not 0 <= o < s for o, s in zip(op, st, strict=True)):
             raise ValueError(f"Conv2DTranspose: expected 0 <= output_padding < strides, got {value} for {strides}")
         return int(op[0]), int(op[1])
 
