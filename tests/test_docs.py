@@ -71,4 +71,5 @@ def test_figure_script_draws_its_figure(script: Path, tmp_path: Path):
     written = figure["main"](tmp_path)
     assert written.parent == tmp_path and written.suffix == ".png"
     assert written.stat().st_size > 10_000
-    assert (DOCS / "figures" / written.name).exists(), f"commit the figure: run python {script.relative_to(DOCS.parent)}"
+    committed = DOCS / "figures" / written.name
+    assert committed.exists(), f"commit the figure: run python {script.relative_to(DOCS.parent)}"

@@ -40,7 +40,9 @@ def _frame(ax, size, title):
     ax.set_title(title, fontsize=12)
 
 
-def main(out_dir: Path = Path(__file__).resolve().parent) -> Path:
+def main(out_dir: Path | None = None) -> Path:
+    """Draw the figure into ``out_dir`` (default: next to this script); return its path."""
+    out_dir = out_dir or Path(__file__).resolve().parent
     x = np.array([1, 2, 3, 4], dtype=np.float32).reshape(1, 2, 2, 1)
     layer = nn.Conv2DTranspose(1, 3, strides=2, padding="valid", use_bias=False)
     with backend.default_float("float32"):
@@ -61,12 +63,24 @@ def main(out_dir: Path = Path(__file__).resolve().parent) -> Path:
         inset = 0.08 + 0.07 * k
         axes[1].add_patch(
             Rectangle(
-                (2 * q + inset, 5 - 3 - 2 * p + inset), 3 - 2 * inset, 3 - 2 * inset,
-                facecolor=COLOURS[k] + "30", edgecolor=COLOURS[k], lw=2.5,
+                (2 * q + inset, 5 - 3 - 2 * p + inset),
+                3 - 2 * inset,
+                3 - 2 * inset,
+                facecolor=COLOURS[k] + "30",
+                edgecolor=COLOURS[k],
+                lw=2.5,
             )
         )
-        axes[1].text(2 * q + 1.5, 5 - 2 * p - 1.5, f"{x[0, p, q, 0]:g}·K", color=COLOURS[k], fontsize=12,
-                     ha="center", va="center", fontweight="bold")
+        axes[1].text(
+            2 * q + 1.5,
+            5 - 2 * p - 1.5,
+            f"{x[0, p, q, 0]:g}·K",
+            color=COLOURS[k],
+            fontsize=12,
+            ha="center",
+            va="center",
+            fontweight="bold",
+        )
     _frame(axes[1], 5, "pixel (p, q) scatters x[p, q]·K at (2p, 2q)")
 
     _cells(axes[2], y, 5)

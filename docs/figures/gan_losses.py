@@ -22,7 +22,9 @@ import numpy as np  # noqa: E402
 from minigan.losses import bce_with_logits  # noqa: E402
 
 
-def main(out_dir: Path = Path(__file__).resolve().parent) -> Path:
+def main(out_dir: Path | None = None) -> Path:
+    """Draw the figure into ``out_dir`` (default: next to this script); return its path."""
+    out_dir = out_dir or Path(__file__).resolve().parent
     logits = np.linspace(-7, 7, 400)
     d = 0.5 * (1 + np.tanh(0.5 * logits))  # D(G(z)) = sigmoid(logit)
     n = logits.size

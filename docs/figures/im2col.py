@@ -37,7 +37,9 @@ def _grid(ax, values, title, cell_colours=None):
     ax.set_title(title, fontsize=12)
 
 
-def main(out_dir: Path = Path(__file__).resolve().parent) -> Path:
+def main(out_dir: Path | None = None) -> Path:
+    """Draw the figure into ``out_dir`` (default: next to this script); return its path."""
+    out_dir = out_dir or Path(__file__).resolve().parent
     x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)  # one 4x4 image, one channel
     patches = im2col(x, 3, 3, 1, 1)  # (1, 2, 2, 3, 3, 1): four 3x3 patches
     rows = patches.reshape(4, 9)
@@ -49,12 +51,18 @@ def main(out_dir: Path = Path(__file__).resolve().parent) -> Path:
         inset = 0.06 + 0.06 * k
         axes[0].add_patch(
             Rectangle(
-                (q + inset, 4 - 3 - p + inset), 3 - 2 * inset, 3 - 2 * inset,
-                fill=False, edgecolor=COLOURS[k], lw=3,
+                (q + inset, 4 - 3 - p + inset),
+                3 - 2 * inset,
+                3 - 2 * inset,
+                fill=False,
+                edgecolor=COLOURS[k],
+                lw=3,
             )
         )
     _grid(
-        axes[1], rows, "im2col(x): one row per output pixel (p, q)",
+        axes[1],
+        rows,
+        "im2col(x): one row per output pixel (p, q)",
         cell_colours=[[COLOURS[k] + "40"] * 9 for k in range(4)],
     )
     for k, (p, q) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
