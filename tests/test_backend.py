@@ -1,0 +1,143 @@
+"""The backend: NumPy by default, CuPy on request, clear errors, and only names CuPy provides.
+
+Without a GPU, the whole layer suite still runs through a stand-in array module that
+delegates to NumPy but refuses any name the installed ``cupy`` package does not have:
+so code that works here cannot fail on a GPU for calling a NumPy-only function.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from minigan import backend, losses, nn, optim
+from minigan.gradcheck import check_layer
+
+cupy = pytest.importorskip("cupy", reason="the stand-in test needs the cupy package (pip install 'minigan[dev]')")
+
+
+class CupyStandIn:
+    """NumPy under CuPy's names: an attribute missing from ``cupy`` raises AttributeError."""
+
+    def __init__(self, host: ModuleType, device: ModuleType, path: str, used: set[str]) -> None:
+        self._host, self._device, self._path, self._used = host, device, path, used
+
+    def __getattr__(self, name: str):
+        qualified = f"{self._path}.{name}"
+        if not hasattr(self._device, name):
+            raise AttributeError(f"{qualified} does not exist in CuPy; the layer code must not use it")
+        self._used.add(qualified)
+        value = getattr(self._host, name)
+        if isinstance(value, ModuleType):
+            return CupyStandIn(value, getattr(self._device, name), qualified, self._used)
+        return value
+
+
+@pytest.fixture
+def standin(monkeypatch) -> set[str]:
+    used: set[str] = set()
+    monkeypatch.setitem(backend._state, "module", CupyStandIn(np, cupy, "cupy", used))
+    backend.seed(0)
+    return used
+
+
+def _every_layer() -> list[tuple[nn.Layer, tuple[int, ...]]]:
+    return [
+        (nn.Dense(3, kernel_initializer="he_normal"), (4, 5)),
+        (nn.Conv2D(3, 3, strides=2, padding="same"), (2, 5, 5, 2)),
+        (nn.Conv2DTranspose(2, 5, strides=2, padding="same", kernel_initializer="dcgan_normal"), (2, 3, 3, 2)),
+        (nn.BatchNormalization(), (3, 2, 2, 3)),
+        (nn.LeakyReLU(0.2), (3, 4)),
+        (nn.ReLU(), (3, 4)),
+        (nn.Sigmoid(), (3, 4)),
+        (nn.Tanh(), (3, 4)),
+        (nn.Dropout(0.5), (3, 4)),
+        (nn.Flatten(), (2, 2, 2, 2)),
+        (nn.Reshape((4, 2)), (2, 8)),
+    ]
+
+
+def test_a_missing_cupy_name_is_caught_by_the_stand_in():
+    standin = CupyStandIn(np, cupy, "cupy", set())
+    with pytest.raises(AttributeError, match="cupy.ndenumerate does not exist in CuPy"):
+        standin.ndenumerate  # noqa: B018  (a NumPy function CuPy lacks)
+
+
+def test_every_layer_uses_only_names_cupy_provides(standin):
+    for layer, shape in _every_layer():
+        x = np.random.default_rng(0).standard_normal(shape)
+        check_layer(layer, x, max_entries=20).assert_ok()
+    assert {"cupy.lib.stride_tricks.as_strided", "cupy.random.default_rng", "cupy.zeros"} <= standin
+
+
+def test_a_training_step_uses_only_names_cupy_provides(standin):
+    model = nn.Sequential([nn.Conv2D(2, 3, padding="same"), nn.BatchNormalization(), nn.LeakyReLU(), nn.Flatten()])
+    model.add(nn.Dense(1))
+    for optimizer in (optim.Adam(model), optim.SGD(model, momentum=0.9)):
+        optimizer.zero_grad()
+        loss, dlogits = losses.bce_with_logits(model.forward(np.ones((2, 4, 4, 1), np.float32)), 1.0)
+        model.backward(dlogits)
+        optimizer.step()
+    assert "cupy.sqrt" in standin and "cupy.log1p" in standin
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="expected 'numpy' or 'cupy', got 'jax'"):
+        backend.set_backend("jax")
+
+
+def test_cupy_without_the_package_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)  # makes "import cupy" fail
+    with pytest.raises(backend.BackendError, match=r'pip install "minigan\[gpu\]"'):
+        backend.set_backend("cupy")
+    assert backend.get_backend() == "numpy"
+
+
+def test_cupy_without_a_gpu_says_so_in_one_error():
+    try:
+        cupy.zeros(1)
+    except Exception:
+        pass
+    else:
+        pytest.skip("a GPU is present")
+    with pytest.raises(backend.BackendError, match="no usable GPU"):
+        backend.set_backend("cupy")
+
+
+def test_seed_makes_random_draws_repeat_and_the_state_round_trips():
+    backend.seed(42)
+    a = backend.rng().standard_normal(5, dtype=np.float32)
+    state = backend.get_rng_state()
+    b = backend.rng().standard_normal(5, dtype=np.float32)
+    backend.seed(42)
+    np.testing.assert_array_equal(backend.rng().standard_normal(5, dtype=np.float32), a)
+    backend.set_rng_state(state)
+    np.testing.assert_array_equal(backend.rng().standard_normal(5, dtype=np.float32), b)
+
+
+def test_set_floatx_refuses_non_float_types():
+    with pytest.raises(ValueError, match="expected float32 or float64, got int32"):
+        backend.set_floatx("int32")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("index", range(len(_every_layer())))
+def test_every_layer_gradient_on_the_gpu(index):
+    backend.set_backend("cupy")
+    layer, shape = _every_layer()[index]
+    x = cupy.asarray(np.random.default_rng(0).standard_normal(shape))
+    check_layer(layer, x, max_entries=30).assert_ok()
+
+
+@pytest.mark.gpu
+def test_gpu_forward_matches_cpu_forward():
+    x = np.random.default_rng(0).standard_normal((2, 7, 7, 3)).astype(np.float32)
+    cpu = nn.Conv2DTranspose(4, 5, strides=2, padding="same", input_shape=(7, 7, 3))
+    backend.set_backend("cupy")
+    gpu = nn.Conv2DTranspose(4, 5, strides=2, padding="same", input_shape=(7, 7, 3))
+    gpu.params["kernel"][...] = cupy.asarray(cpu.params["kernel"])
+    y = gpu.forward(cupy.asarray(x), training=False)
+    np.testing.assert_allclose(backend.as_numpy(y), cpu.forward(x, training=False), rtol=1e-4, atol=1e-5)
