@@ -1,0 +1,461 @@
+"""GAN training, generic over any generator G and discriminator D (Sequential models).
+
+One step (the order of the PyTorch DCGAN example; each training forward has its backward)::
+
+    D step (d_steps times, one real batch x each):
+        zero D grads
+        D(x)        -> bce(logits, 1 - s)  -> D.backward        (s: one-sided label smoothing)
+        G(z)        -> fake (training mode; G.discard() unless it is the last D step)
+        D(fake)     -> bce(logits, 0)      -> D.backward        (its dL/dfake is not used)
+        Adam D step                                            d_loss = bce_real + bce_fake
+    G step (g_steps times; the first reuses the last fake, later ones draw a new z):
+        D.trainable = False                                    (no D parameter gradients)
+        D(fake) -> loss -> dfake = D.backward -> G.backward(dfake) -> Adam G step
+        non-saturating:  g_loss = bce(D(G(z)), 1)        = -mean log sigmoid(D(G(z)))
+        minimax:         g_loss = -bce(D(G(z)), 0)       =  mean log(1 - sigmoid(D(G(z))))
+
+Reported per step: d_loss, g_loss, mean D(x) and mean D(G(z)) (sigmoid of the logits, the
+latter from the D step). :class:`Trainer` runs the epochs around :meth:`GAN.train_step`:
+shuffled batches, a progress bar, sample grids, the history, checkpoints, exact resume,
+divergence detection and Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from minigan import backend, checkpoint, losses, models, optim, plots
+from minigan.nn import Layer
+
+GAN_LOSSES = ("non-saturating", "minimax")
+CHECKPOINT_NAME = "checkpoint.npz"
+ESTIMATE_STEPS = 10  # steps timed (after the first, which includes warm-up) for the run's time estimate
+
+
+class Diverged(RuntimeError):
+    """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def _mean_sigmoid(logits: Any) -> Any:
+    xp = backend.get_array_module(logits)
+    return (0.5 * (1 + xp.tanh(0.5 * logits))).mean()
+
+
+class GAN:
+    """A generator, a discriminator and their optimizers, with :meth:`train_step`.
+
+    ``generator``: z (N, latent_dim) -> images (N, H, W, C); ``discriminator``: images -> logits (N, 1).
+    """
+
+    def __init__(
+        self,
+        generator: Layer,
+        discriminator: Layer,
+        opt_g: optim.Optimizer,
+        opt_d: optim.Optimizer,
+        latent_dim: int,
+        loss: str = "non-saturating",
+        label_smoothing: float = 0.0,
+        d_steps: int = 1,
+        g_steps: int = 1,
+    ) -> None:
+        if loss not in GAN_LOSSES:
+            raise ValueError(f"GAN: expected loss in {GAN_LOSSES}, got {loss!r}")
+        if not 0 <= label_smoothing < 1:
+            raise ValueError(f"GAN: expected 0 <= label_smoothing < 1, got {label_smoothing}")
+        if d_steps < 1 or g_steps < 1:
+            raise ValueError(f"GAN: expected d_steps >= 1 and g_steps >= 1, got {d_steps} and {g_steps}")
+        self.generator, self.discriminator = generator, discriminator
+        self.opt_g, self.opt_d = opt_g, opt_d
+        self.latent_dim = int(latent_dim)
+        self.loss = loss
+        self.label_smoothing = float(label_smoothing)
+        self.d_steps, self.g_steps = int(d_steps), int(g_steps)
+
+    def noise(self, n: int) -> Any:
+        """``z ~ N(0, 1)``, shape (n, latent_dim), from :func:`minigan.backend.rng`."""
+        return backend.rng().standard_normal((n, self.latent_dim), dtype=backend.floatx())
+
+    def generate(self, z: Any, batch_size: int = 256) -> Any:
+        """``G(z)`` in inference mode (BatchNormalization uses its moving statistics), in chunks."""
+        xp = backend.get_array_module(z)
+        chunks = [self.generator.forward(z[i:i + batch_size], training=False) for i in range(0, len(z), batch_size)]
+        return xp.concatenate(chunks)
+
+    def _generator_loss(self, logits: Any) -> tuple[Any, Any]:
+        if self.loss == "non-saturating":
+            return losses.bce_with_logits(logits, 1.0)
+        loss, dlogits = losses.bce_with_logits(logits, 0.0)
+        return -loss, -dlogits
+
+    def train_step(self, reals: Sequence[Any]) -> dict[str, Any]:
+        """One GAN step on ``d_steps`` real batches; returns 0-d device arrays
+        ``d_loss``, ``g_loss``, ``d_x``, ``d_g_z`` (no host synchronisation)."""
+        if len(reals) != self.d_steps:
+            raise ValueError(f"GAN.train_step: expected {self.d_steps} real batches, got {len(reals)}")
+        G, D = self.generator, self.discriminator
+        real_target = 1.0 - self.label_smoothing
+        for i, real in enumerate(reals):
+            self.opt_d.zero_grad()
+            logits_real = D.forward(real)
+            loss_real, dlogits = losses.bce_with_logits(logits_real, real_target)
+            D.backward(dlogits)
+            fake = G.forward(self.noise(len(real)))
+            if i < self.d_steps - 1:
+                G.discard()
+            logits_fake = D.forward(fake)
+            loss_fake, dlogits = losses.bce_with_logits(logits_fake, 0.0)
+            D.backward(dlogits)
+            self.opt_d.step()
+        stats = {
+            "d_loss": loss_real + loss_fake,
+            "d_x": _mean_sigmoid(logits_real),
+            "d_g_z": _mean_sigmoid(logits_fake),
+        }
+        D.trainable = False
+        try:
+            for j in range(self.g_steps):
+                if j > 0:
+                    fake = G.forward(self.noise(len(fake)))
+                self.opt_g.zero_grad()
+                g_loss, dlogits = self._generator_loss(D.forward(fake))
+                G.backward(D.backward(dlogits))
+                self.opt_g.step()
+        finally:
+            D.trainable = True
+        stats["g_loss"] = g_loss
+        return stats
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run; stored in its checkpoints (JSON).
+
+    ``generator``/``discriminator`` are model specs (see :func:`minigan.models.spec`);
+    ``dataset`` describes the data for the record (the trainer is given arrays).
+    ``checkpoint_every``: also checkpoint every that many steps (0: at epoch ends only);
+    ``log_every``: read the losses from the device every that many steps (None: 1 on
+    NumPy, 50 on CuPy). Batches drop the remainder of an epoch (fixed shapes).
+    """
+
+    generator: dict = field(default_factory=lambda: models.spec("dcgan_generator"))
+    discriminator: dict = field(default_factory=lambda: models.spec("dcgan_discriminator"))
+    dataset: dict = field(default_factory=dict)
+    epochs: int = 50
+    batch_size: int = 256
+    lr_g: float = 1e-4
+    lr_d: float = 1e-4
+    beta1: float = 0.9
+    beta2: float = 0.999
+    latent_dim: int = 100
+    d_steps: int = 1
+    g_steps: int = 1
+    loss: str = "non-saturating"
+    label_smoothing: float = 0.0
+    seed: int = 0
+    sample_every: int = 1
+    checkpoint_every: int = 0
+    log_every: int | None = None
+    num_samples: int = 64
+
+    def __post_init__(self) -> None:
+        positive = ("epochs", "batch_size", "latent_dim", "d_steps", "g_steps", "sample_every", "num_samples")
+        for name in positive:
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"TrainConfig: expected {name} >= 1, got {getattr(self, name)}")
+        for name in ("lr_g", "lr_d"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"TrainConfig: expected {name} > 0, got {getattr(self, name)}")
+        for name in ("beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig: expected 0 <= {name} < 1, got {getattr(self, name)}")
+        if self.loss not in GAN_LOSSES:
+            raise ValueError(f"TrainConfig: expected loss in {GAN_LOSSES}, got {self.loss!r}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"TrainConfig: expected 0 <= label_smoothing < 1, got {self.label_smoothing}")
+        if self.checkpoint_every < 0 or (self.log_every is not None and self.log_every < 1):
+            raise ValueError("TrainConfig: expected checkpoint_every >= 0 and log_every >= 1")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """A config from :func:`dataclasses.asdict` output (unknown keys are refused)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"TrainConfig: unknown options {unknown}")
+        return cls(**values)
+
+
+def build_gan(config: TrainConfig) -> GAN:
+    """Seed minigan's RNG with ``config.seed``, build G and D from their specs and Adam for each."""
+    backend.seed(config.seed)
+    generator = models.build(config.generator)
+    discriminator = models.build(config.discriminator)
+    if generator.input_shape != (config.latent_dim,):
+        raise ValueError(
+            f"build_gan: expected a generator with input ({config.latent_dim},) (latent_dim), "
+            f"got {generator.input_shape}"
+        )
+    return GAN(
+        generator,
+        discriminator,
+        optim.Adam(generator, config.lr_g, config.beta1, config.beta2),
+        optim.Adam(discriminator, config.lr_d, config.beta1, config.beta2),
+        config.latent_dim,
+        config.loss,
+        config.label_smoothing,
+        config.d_steps,
+        config.g_steps,
+    )
+
+
+def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The shuffled order of ``n`` examples in (0-based) ``epoch``: a function of seed and epoch
+    only, so a resumed run sees the same batches without storing an iterator."""
+    return np.random.default_rng([seed, 0, epoch]).permutation(n)
+
+
+def fixed_noise(config: TrainConfig) -> np.ndarray:
+    """The noise batch of the sample grids, the same in every epoch (and after resume)."""
+    rng = np.random.default_rng([config.seed, 1])
+    return rng.standard_normal((config.num_samples, config.latent_dim)).astype(backend.floatx())
+
+
+def _duration(seconds: float) -> str:
+    minutes = seconds / 60
+    if minutes < 1:
+        return f"{seconds:.0f} s"
+    if minutes < 90:
+        return f"{minutes:.1f} min"
+    return f"{minutes / 60:.1f} h"
+
+
+class Trainer:
+    """Runs :class:`GAN` steps over ``images`` for ``config.epochs`` epochs.
+
+    ``images``: (N, H, W, C) float in [-1, 1], moved to the backend once. ``out_dir`` (if
+    given) receives ``samples/epoch_NNN.png``, ``samples.gif``, ``losses.png``,
+    ``history.csv`` and ``checkpoint.npz``. ``log`` prints the summary lines.
+    """
+
+    def __init__(
+        self,
+        gan: GAN,
+        images: Any,
+        config: TrainConfig,
+        out_dir: str | Path | None = None,
+        progress: bool = True,
+        log: Callable[[str], None] = tqdm.write,
+    ) -> None:
+        self.gan, self.config = gan, config
+        expected = gan.discriminator.input_shape
+        if images.ndim != 4 or tuple(images.shape[1:]) != tuple(expected):
+            raise ValueError(f"Trainer: expected images (N, {', '.join(map(str, expected))}), got {images.shape}")
+        self.images = backend.as_array(images, backend.floatx())
+        self.batches_per_step = config.batch_size * config.d_steps
+        self.steps_per_epoch = len(images) // self.batches_per_step
+        if self.steps_per_epoch < 1:
+            raise ValueError(
+                f"Trainer: expected at least batch_size * d_steps = {self.batches_per_step} images, got {len(images)}"
+            )
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.progress, self.log = progress, log
+        self.log_every = config.log_every or (1 if backend.get_backend() == "numpy" else 50)
+        self.step = 0
+        self.history: list[tuple[float, ...]] = []
+        self.saved_step: int | None = None
+        self._pending: list[dict[str, Any]] = []
+        self._window_start = time.perf_counter()
+        self._interrupted = False
+
+    # -- checkpoints ------------------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path | None:
+        return self.out_dir / CHECKPOINT_NAME if self.out_dir is not None else None
+
+    def save_checkpoint(self, path: str | Path | None = None) -> Path:
+        """Write the whole training state (after checking the latest losses are finite)."""
+        self._flush()
+        path = Path(path) if path is not None else self.checkpoint_path
+        if path is None:
+            raise ValueError("Trainer.save_checkpoint: expected a path (the trainer has no out_dir)")
+        try:
+            rng_state = backend.get_rng_state()
+        except (AttributeError, NotImplementedError):  # CuPy's generator exposes no state
+            rng_state = None
+        gan = self.gan
+        checkpoint.save(
+            path,
+            {"generator": gan.generator, "discriminator": gan.discriminator},
+            {"generator": gan.opt_g, "discriminator": gan.opt_d},
+            {
+                "step": self.step,
+                "config": asdict(self.config),
+                "rng_state": rng_state,
+                "backend": backend.get_backend(),
+            },
+            {"history": np.asarray(self.history, dtype=np.float64).reshape(-1, len(plots.HISTORY_COLUMNS))},
+        )
+        self.saved_step = self.step
+        return path
+
+    def load_checkpoint(self, ckpt: str | Path | checkpoint.Checkpoint) -> None:
+        """Continue from a checkpoint: weights, optimizer states, step, history and RNG state."""
+        if not isinstance(ckpt, checkpoint.Checkpoint):
+            ckpt = checkpoint.load(ckpt)
+        ckpt.restore_model("generator", self.gan.generator)
+        ckpt.restore_model("discriminator", self.gan.discriminator)
+        ckpt.restore_optimizer("generator", self.gan.opt_g)
+        ckpt.restore_optimizer("discriminator", self.gan.opt_d)
+        self.step = int(ckpt.meta["step"])
+        self.history = [tuple(row) for row in ckpt.array("history")]
+        if ckpt.meta.get("rng_state") is not None and backend.get_backend() == ckpt.meta.get("backend"):
+            backend.set_rng_state(ckpt.meta["rng_state"])
+        else:
+            backend.seed(self.config.seed + self.step)
+            self.log(f"note: {ckpt.path} has no usable RNG state; resuming with a fresh seed (not bit-identical)")
+        self.saved_step = self.step
+
+    # -- the loop ---------------------------------------------------------------------
+    def fit(self) -> None:
+        """Train until ``config.epochs`` epochs are done (from the current step).
+
+        Raises :class:`Diverged` on a non-finite loss (without writing a checkpoint), and
+        KeyboardInterrupt after Ctrl-C, once the current step is done and checkpointed.
+        """
+        cfg, spe = self.config, self.steps_per_epoch
+        total = cfg.epochs * spe
+        first_step, t_first = self.step, time.perf_counter()
+        self._window_start = time.perf_counter()
+        with self._catch_interrupt():
+            while self.step < total:
+                epoch = self.step // spe
+                order = backend.as_array(epoch_order(len(self.images), cfg.seed, epoch))
+                bar = tqdm(
+                    total=spe, initial=self.step % spe, desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                    disable=not self.progress, leave=False, unit="step",
+                )
+                with bar:
+                    for position in range(self.step % spe, spe):
+                        self._train_one(order, position)
+                        bar.update()
+                        if len(self._pending) >= self.log_every:
+                            self._flush(bar)
+                        if self.step == first_step + 1:
+                            t_first = time.perf_counter()
+                        elif self.step == first_step + 1 + ESTIMATE_STEPS:
+                            self._estimate(time.perf_counter() - t_first, total)
+                        if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0 and position + 1 < spe:
+                            self._save_if_possible()
+                        if self._interrupted:
+                            break
+                if self._interrupted:
+                    self._save_if_possible()
+                    raise KeyboardInterrupt
+                self._end_of_epoch(epoch + 1)
+
+    def _train_one(self, order: Any, position: int) -> None:
+        b, k = self.config.batch_size, self.config.d_steps
+        index = order[position * b * k:(position + 1) * b * k]
+        reals = [self.images[index[i * b:(i + 1) * b]] for i in range(k)]
+        self._pending.append(self.gan.train_step(reals))
+        self.step += 1
+
+    def _flush(self, bar: Any = None) -> None:
+        """Bring the pending statistics to the host in one transfer, check them, record them."""
+        if not self._pending:
+            return
+        xp = backend.get_array_module(self._pending[0]["d_loss"])
+        keys = ("d_loss", "g_loss", "d_x", "d_g_z")
+        values = backend.as_numpy(xp.stack([xp.stack([s[k] for k in keys]) for s in self._pending]))
+        now = time.perf_counter()
+        images_per_s = len(self._pending) * self.batches_per_step / max(now - self._window_start, 1e-9)
+        self._window_start = now
+        first = self.step - len(self._pending) + 1
+        self._pending = []
+        bad = ~np.isfinite(values).all(axis=1)
+        if bad.any():
+            at = first + int(np.argmax(bad))
+            row = dict(zip(keys, values[int(np.argmax(bad))], strict=True))
+            kept = (
+                f"the last good checkpoint {self.checkpoint_path} (step {self.saved_step}) is kept"
+                if self.saved_step is not None and self.checkpoint_path is not None
+                else "no checkpoint was written"
+            )
+            raise Diverged(
+                f"training diverged at step {at}: d_loss={row['d_loss']}, g_loss={row['g_loss']}; {kept}. "
+                "Try a lower learning rate (--lr) or another seed."
+            )
+        for offset, (d_loss, g_loss, d_x, d_g_z) in enumerate(values):
+            step = first + offset
+            epoch = (step - 1) // self.steps_per_epoch + 1
+            self.history.append((step, epoch, d_loss, g_loss, d_x, d_g_z, images_per_s))
+        if bar is not None:
+            d_loss, g_loss, d_x, d_g_z = values[-1]
+            bar.set_postfix_str(f"d_loss {d_loss:.3f} g_loss {g_loss:.3f} D(x) {d_x:.2f} D(G(z)) {d_g_z:.2f} "
+                                f"{images_per_s:.0f} img/s")
+
+    def _estimate(self, seconds: float, total: int) -> None:
+        per_step = seconds / ESTIMATE_STEPS
+        self.log(
+            f"{per_step:.3f} s/step over {ESTIMATE_STEPS} steps: the remaining {total - self.step} steps "
+            f"({self.config.epochs} epochs of {self.steps_per_epoch}) should take about "
+            f"{_duration(per_step * (total - self.step))}"
+        )
+
+    def _end_of_epoch(self, epoch: int) -> None:
+        self._flush()
+        rows = np.asarray([r for r in self.history if r[1] == epoch])
+        if len(rows):
+            mean = rows[:, 2:].mean(axis=0)
+            self.log(
+                f"epoch {epoch}/{self.config.epochs}: d_loss {mean[0]:.4f} g_loss {mean[1]:.4f} "
+                f"D(x) {mean[2]:.3f} D(G(z)) {mean[3]:.3f} {mean[4]:.0f} img/s (step {self.step})"
+            )
+        if self.out_dir is None:
+            return
+        if epoch % self.config.sample_every == 0 or epoch == self.config.epochs:
+            self.save_samples(self.out_dir / "samples" / f"epoch_{epoch:03d}.png")
+            plots.save_gif(sorted((self.out_dir / "samples").glob("epoch_*.png")), self.out_dir / "samples.gif")
+        history = np.asarray(self.history, dtype=np.float64)
+        plots.save_history_csv(history, self.out_dir / "history.csv")
+        plots.plot_history(history, self.out_dir / "losses.png")
+        self.save_checkpoint()
+
+    def save_samples(self, path: str | Path) -> None:
+        """A grid of G(fixed noise) in inference mode."""
+        z = backend.as_array(fixed_noise(self.config))
+        plots.save_grid(self.gan.generate(z), path)
+
+    def _save_if_possible(self) -> None:
+        if self.checkpoint_path is not None:
+            self.save_checkpoint()
+
+    @contextmanager
+    def _catch_interrupt(self) -> Iterator[None]:
+        """The first Ctrl-C asks the loop to stop after the current step; a second one stops at once."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum: int, frame: Any) -> None:
+            self._interrupted = True
+            signal.signal(signal.SIGINT, previous)
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self._interrupted = False
+

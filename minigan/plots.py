@@ -1,0 +1,96 @@
+"""Pictures and records of a GAN run: sample grids (PNG), their animation (GIF), the loss
+figure (matplotlib, Agg backend) and the history as CSV. Every file is written atomically."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from minigan import backend
+from minigan.checkpoint import atomic_path
+
+#: Columns of the training history, in order.
+HISTORY_COLUMNS = ("step", "epoch", "d_loss", "g_loss", "d_x", "d_g_z", "images_per_s")
+
+
+def image_grid(images: Any, columns: int | None = None, padding: int = 2) -> np.ndarray:
+    """Tile ``images`` (N, H, W, C) in [-1, 1] into one uint8 picture.
+
+    ``columns`` defaults to ceil(sqrt(N)); tiles are separated by ``padding`` black pixels.
+    Returns (rows*(H+p)+p, columns*(W+p)+p) for C = 1, with a trailing axis of 3 for C = 3.
+    """
+    images = backend.as_numpy(images)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3) or len(images) == 0:
+        raise ValueError(f"image_grid: expected images (N, H, W, 1 or 3) with N >= 1, got {images.shape}")
+    n, h, w, c = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    pixels = np.clip(np.rint((images.astype(np.float64) + 1) * 127.5), 0, 255).astype(np.uint8)
+    grid = np.zeros((rows * (h + padding) + padding, columns * (w + padding) + padding, c), np.uint8)
+    for i, image in enumerate(pixels):
+        r, col = divmod(i, columns)
+        top, left = padding + r * (h + padding), padding + col * (w + padding)
+        grid[top:top + h, left:left + w] = image
+    return grid[..., 0] if c == 1 else grid
+
+
+def save_grid(images: Any, path: str | os.PathLike, columns: int | None = None) -> None:
+    """Write :func:`image_grid` of ``images`` as a PNG file."""
+    from PIL import Image
+
+    with atomic_path(path) as tmp:
+        Image.fromarray(image_grid(images, columns)).save(tmp, format="PNG")
+
+
+def save_gif(frames: Sequence[str | os.PathLike], path: str | os.PathLike, duration_ms: int = 200) -> None:
+    """Animate the picture files ``frames`` (in order) into a looping GIF; the last frame lasts 2 s."""
+    from PIL import Image
+
+    if not frames:
+        raise ValueError("save_gif: expected at least one frame, got none")
+    images = []
+    for frame in frames:
+        with Image.open(frame) as image:
+            images.append(image.convert("L" if image.mode in ("L", "LA") else "RGB"))
+    durations = [duration_ms] * (len(images) - 1) + [2000]
+    with atomic_path(path) as tmp:
+        images[0].save(
+            tmp, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0
+        )
+
+
+def save_history_csv(history: np.ndarray, path: str | os.PathLike) -> None:
+    """Write the history rows (columns :data:`HISTORY_COLUMNS`) as CSV with a header."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(HISTORY_COLUMNS)
+        for row in np.asarray(history).reshape(-1, len(HISTORY_COLUMNS)):
+            writer.writerow([int(row[0]), int(row[1]), *(f"{v:.6g}" for v in row[2:])])
+
+
+def plot_history(history: np.ndarray, path: str | os.PathLike) -> None:
+    """Two panels over the steps: D and G losses; mean D(x) and mean D(G(z))."""
+    from matplotlib.figure import Figure  # renders with Agg; no pyplot, no GUI
+
+    history = np.asarray(history).reshape(-1, len(HISTORY_COLUMNS))
+    step = history[:, 0]
+    fig = Figure(figsize=(8, 6))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.plot(step, history[:, 2], label="D loss", linewidth=0.8)
+    top.plot(step, history[:, 3], label="G loss", linewidth=0.8)
+    top.set_ylabel("loss")
+    top.legend()
+    bottom.plot(step, history[:, 4], label="mean D(x)", linewidth=0.8)
+    bottom.plot(step, history[:, 5], label="mean D(G(z))", linewidth=0.8)
+    bottom.set_ylim(0, 1)
+    bottom.set_xlabel("step")
+    bottom.set_ylabel("D output")
+    bottom.legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
