@@ -5,7 +5,10 @@ For a scalar loss ``L`` and each entry ``a_i`` of a tensor, the numerical deriva
     dL/da_i  ~  (L(a_i + eps) - L(a_i - eps)) / (2 eps)          (error O(eps^2))
 
 and a tensor's *relative error* is ``max_i |analytic_i - numerical_i| / max(|analytic|, |numerical|)``,
-its worst entry measured against the size of its gradient. Run checks in float64 (the
+its worst entry measured against the size of its gradient. A tensor also passes when its
+worst absolute error is below ``atol`` (1e-7): that is finite-difference noise, which is all
+there is where the true gradient is exactly zero (a bias just before BatchNormalization).
+Run checks in float64 (the
 tolerance 1e-6 is meaningless in float32) with the random generator re-seeded before
 every forward pass, so that dropout draws the same mask each time.
 
@@ -84,7 +87,7 @@ def check_gradients(
     eps: float = 1e-6,
     max_entries: int | None = None,
     rtol: float = 1e-6,
-    atol: float = 1e-9,
+    atol: float = 1e-7,
     seed: int = 0,
 ) -> GradReport:
     """Compare ``analytic[name]`` with finite differences of ``loss()`` w.r.t. ``tensors[name]``.
@@ -132,9 +135,11 @@ def check_layer(
     here inside :func:`minigan.backend.default_float`).
     """
     xp = backend.get_array_module(x)
-    with backend.default_float("float64"):
-        backend.seed(seed)
-        y = layer.forward(x, training)
+    if not layer.built:
+        with backend.default_float("float64"):
+            layer.build_for(x.shape[1:])  # before seeding: initialisers draw from the generator too
+    backend.seed(seed)
+    y = layer.forward(x, training)
     r = xp.asarray(np.random.default_rng(seed + 1).standard_normal(y.shape))
     layer.zero_grad()
     analytic = {"x": layer.backward(r), **{name: g.copy() for name, g in layer.grads.items()}}

@@ -5,12 +5,14 @@ from minigan.nn.conv import Conv2D, Conv2DTranspose
 from minigan.nn.dense import Dense
 from minigan.nn.dropout import Dropout
 from minigan.nn.layer import Layer
+from minigan.nn.merge import Concatenate, Parallel
 from minigan.nn.normalization import BatchNormalization
 from minigan.nn.sequential import Sequential
 from minigan.nn.shape import Flatten, Reshape
 
 __all__ = [
     "BatchNormalization",
+    "Concatenate",
     "Conv2D",
     "Conv2DTranspose",
     "Dense",
@@ -18,6 +20,7 @@ __all__ = [
     "Flatten",
     "Layer",
     "LeakyReLU",
+    "Parallel",
     "ReLU",
     "Reshape",
     "Sequential",

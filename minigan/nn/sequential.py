@@ -29,7 +29,7 @@ class Sequential(Layer):
         for layer in layers:
             self.add(layer)
         if input_shape is not None:
-            self.build_for(tuple(input_shape))
+            self.build_for(input_shape)
 
     def add(self, layer: Layer) -> None:
         """Append a layer, renaming it ``name_1``, ``name_2``, ... if its name is taken."""
@@ -44,8 +44,8 @@ class Sequential(Layer):
 
     # -- building ---------------------------------------------------------------------
     def build_for(self, input_shape: tuple[int, ...], dtype: Any = None) -> None:
-        shape = tuple(int(d) for d in input_shape)
-        self.input_shape = shape
+        shape = input_shape  # each layer checks its own (a Parallel first layer takes a list)
+        self.input_shape = tuple(shape)
         for layer in self.layers:
             if not layer.built:
                 layer.build_for(shape, dtype)
