@@ -142,7 +142,8 @@ class TrainConfig:
     """Everything that defines a run; stored in its checkpoints (JSON).
 
     ``generator``/``discriminator`` are model specs (see :func:`minigan.models.spec`);
-    ``dataset`` describes the data for the record (the trainer is given arrays).
+    ``options`` records the calling script's own settings (dataset, limit, width...) so that a
+    resume can rebuild the same run (the trainer itself is given arrays).
     ``checkpoint_every``: also checkpoint every that many steps (0: at epoch ends only);
     ``log_every``: read the losses from the device every that many steps (None: 1 on
     NumPy, 50 on CuPy). Batches drop the remainder of an epoch (fixed shapes).
@@ -150,7 +151,7 @@ class TrainConfig:
 
     generator: dict = field(default_factory=lambda: models.spec("dcgan_generator"))
     discriminator: dict = field(default_factory=lambda: models.spec("dcgan_discriminator"))
-    dataset: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
     epochs: int = 50
     batch_size: int = 256
     lr_g: float = 1e-4

@@ -8,9 +8,9 @@ and a tensor's *relative error* is ``max_i |analytic_i - numerical_i| / max(|ana
 its worst entry measured against the size of its gradient. A tensor also passes when its
 worst absolute error is below ``atol`` (1e-7): that is finite-difference noise, which is all
 there is where the true gradient is exactly zero (a bias just before BatchNormalization).
-Run checks in float64 (the
-tolerance 1e-6 is meaningless in float32) with the random generator re-seeded before
-every forward pass, so that dropout draws the same mask each time.
+
+Run checks in float64 (the tolerance 1e-6 is meaningless in float32) with the random
+generator re-seeded before every forward pass, so that dropout draws the same mask each time.
 
 Use :func:`check_layer` for one layer (it differentiates ``L = sum(y * r)`` for a fixed
 random ``r``) and :func:`check_gradients` for anything else (a whole GAN and its loss).

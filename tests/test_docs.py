@@ -49,7 +49,8 @@ def test_page_python_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.
     monkeypatch.chdir(tmp_path)  # a page that writes files writes them here
     namespace: dict = {"__name__": f"docs.{page.stem}"}
     for line, source in python_blocks(page.read_text(encoding="utf-8")):
-        code = compile(source, f"docs/{page.name} (block at line {line})", "exec")
+        # Blank lines in front keep the page's line numbers in tracebacks.
+        code = compile("\n" * (line - 1) + source, str(page), "exec")
         exec(code, namespace)
 
 

@@ -1,9 +1,11 @@
 """Datasets and mini-batches for minigan.
 
 Loaders return NumPy arrays: images float32 NHWC in [-1, 1] (or [0, 1] / raw uint8 through
-``scale=``) and labels int64. Where files are looked for and how they are verified: docs/data.md.
+``scale=``) and labels int64. :class:`Batches` shuffles them per epoch and hands each batch
+to the active backend. Where files are looked for and how they are verified: docs/data.md.
 """
 
+from minigan.data.batches import Batches
 from minigan.data.cifar import CIFAR10_CLASSES, load_cifar10
 from minigan.data.folder import ImageFolder
 from minigan.data.idx import load_idx, read_idx
@@ -13,6 +15,7 @@ from minigan.data.svhn import load_svhn
 
 __all__ = [
     "CIFAR10_CLASSES",
+    "Batches",
     "DataError",
     "ImageFolder",
     "load_cifar10",
