@@ -1,0 +1,158 @@
+"""The ``train-classifier`` and ``evaluate`` commands of ``python -m minigan``.
+
+The dispatcher in ``minigan/__main__.py`` calls :func:`register` with its subparsers; each
+subcommand stores its ``run_*`` function as ``args.func``. This module also runs alone::
+
+    python -m minigan.evaluate.cli train-classifier [--epochs 3] [--force]
+    python -m minigan.evaluate.cli evaluate SAMPLES.npy|CHECKPOINT.npz [-n 10000] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from minigan.evaluate.classifier import (
+    cache_path,
+    check_images,
+    get_classifier,
+    load_classifier,
+    load_mnist_split,
+    train_and_cache,
+)
+from minigan.evaluate.fid import frechet_distance
+from minigan.evaluate.scores import evaluate_samples, format_report, mnist_test_reference, reference_statistics
+
+
+def add_train_classifier_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``train-classifier``: train the MNIST classifier used by ``evaluate`` and cache it."""
+    parser = subparsers.add_parser(
+        "train-classifier",
+        help="train the MNIST classifier that 'evaluate' uses (once; cached)",
+        description=f"Train the small MNIST CNN behind 'evaluate' and save it to {cache_path()} "
+        "(set MINIGAN_CACHE to change the folder). Re-uses the cached one unless --force.",
+    )
+    parser.add_argument("--epochs", type=int, default=3, help="training epochs (default 3)")
+    parser.add_argument("--force", action="store_true", help="train again even if a cached classifier exists")
+    parser.set_defaults(func=run_train_classifier)
+    return parser
+
+
+def add_evaluate_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``evaluate``: FID, Inception Score, class histogram and confidence of generated images."""
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="score generated MNIST images (FID, Inception Score, mode coverage)",
+        description="Score generated images against the MNIST test set with minigan's own classifier: "
+        "FID of its penultimate features, Inception Score exp(E KL(p(y|x) || p(y))), predicted-class "
+        "histogram and mean confidence. Real MNIST training images are scored beside them as the floor.",
+    )
+    parser.add_argument("source", help="a .npy of images (N, 28, 28, 1) in [-1, 1], or a trainer checkpoint .npz")
+    parser.add_argument("-n", "--num-images", type=int, default=10_000, help="images to score (default 10000)")
+    parser.add_argument("--seed", type=int, default=0, help="noise seed when sampling a checkpoint (default 0)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    parser.set_defaults(func=run_evaluate)
+    return parser
+
+
+def register(subparsers: Any) -> None:
+    """Add both commands to an ``argparse`` subparsers object."""
+    add_train_classifier_parser(subparsers)
+    add_evaluate_parser(subparsers)
+
+
+def run_train_classifier(args: argparse.Namespace) -> int:
+    """Train and cache the classifier (or report the cached one); returns the exit status."""
+    path = cache_path()
+    if path.is_file() and not args.force:
+        classifier = load_classifier(path)
+        accuracy = "unknown" if classifier.test_accuracy is None else f"{classifier.test_accuracy:.4f}"
+        print(f"classifier already trained: {path} (test accuracy {accuracy}); --force trains again")
+        return 0
+    if args.epochs < 1:
+        raise ValueError(f"train-classifier: expected --epochs >= 1, got {args.epochs}")
+    train_and_cache(epochs=args.epochs, path=path)
+    return 0
+
+
+def load_samples(source: str | os.PathLike, n: int, seed: int = 0) -> np.ndarray:
+    """Images to score from ``source``: a .npy of images, or ``n`` samples of a checkpoint's generator."""
+    path = Path(source)
+    if not path.is_file():
+        raise ValueError(f"evaluate: {path} does not exist (expected a .npy of images or a checkpoint .npz)")
+    if path.suffix == ".npy":
+        return check_images(np.load(path, allow_pickle=False), str(path))
+    if path.suffix == ".npz":
+        return sample_checkpoint(path, n, seed)
+    raise ValueError(f"evaluate: expected a .npy of images or a checkpoint .npz, got {path.name}")
+
+
+def sample_checkpoint(path: Path, n: int, seed: int) -> np.ndarray:
+    """``n`` images from the generator stored in the trainer's checkpoint at ``path``."""
+    try:
+        from minigan import checkpoint
+    except ImportError:
+        checkpoint = None
+    sample = getattr(checkpoint, "sample_images", None)
+    if sample is None:
+        raise ValueError(
+            f"evaluate: {path}: reading trainer checkpoints needs minigan.checkpoint.sample_images, which this "
+            "version lacks; save samples as .npy (N, 28, 28, 1) in [-1, 1] and evaluate that"
+        )
+    return check_images(sample(path, n, seed=seed), str(path))
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Score ``args.source`` and print the figures beside those of real MNIST images."""
+    if args.num_images < 2:
+        raise ValueError(f"evaluate: expected --num-images >= 2, got {args.num_images}")
+    images = load_samples(args.source, args.num_images, args.seed)
+    if len(images) < args.num_images:
+        print(f"note: {args.source} holds {len(images)} images, fewer than {args.num_images}")
+    classifier = get_classifier()
+    reference = mnist_test_reference(classifier)
+    result = evaluate_samples(images, classifier, n=args.num_images, reference=reference)
+    train_images, _ = load_mnist_split("train")
+    floor = reference_statistics(classifier, train_images[: result["n"]])
+    result["reference"]["fid"] = frechet_distance(floor.mu, floor.cov, reference.mu, reference.cov)
+    result["reference"]["fid_of"] = f"{result['n']} MNIST train images vs the test set"
+    print(format_report(result, Path(args.source).name[:14]))
+    print(f"(FID floor: {result['reference']['fid_of']})")
+    if args.json:
+        write_json(result, args.json)
+    return 0
+
+
+def write_json(result: dict[str, Any], path: str | os.PathLike) -> None:
+    """Write ``result`` as JSON to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(result, f, indent=2)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one of the two commands from ``argv`` (for ``python -m minigan.evaluate.cli``)."""
+    parser = argparse.ArgumentParser(prog="python -m minigan.evaluate.cli")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:
+        parser.exit(2, f"error: {exc}\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
