@@ -1,7 +1,7 @@
 """CIFAR-10: 32x32 colour images of 10 classes, 50000 train and 10000 test, from the python batches.
 
-The archive ``cifar-10-python.tar.gz`` and each extracted batch are verified by the MD5
-digests published with the dataset (the values torchvision also uses). The batches are
+The archive ``cifar-10-python.tar.gz`` is verified by the MD5 published on the CIFAR-10 page
+and each extracted batch by the MD5 torchvision records for it. The batches are
 pickles: they are read with an unpickler that only builds NumPy arrays, never arbitrary objects.
 """
 

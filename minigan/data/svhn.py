@@ -1,7 +1,7 @@
 """SVHN cropped digits: 32x32 colour house-number crops, from ``train_32x32.mat`` / ``test_32x32.mat``.
 
 Reading the MATLAB files needs SciPy (``pip install "minigan[svhn]"``). Files are verified by
-the MD5 digests published with the dataset (the values torchvision also uses).
+the MD5 digests torchvision records for them.
 """
 
 from __future__ import annotations
