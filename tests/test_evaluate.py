@@ -1,10 +1,12 @@
 """Sample-quality evaluation: the Frechet distance, the scores, the classifier file and the CLI."""
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 
+from minigan import backend, checkpoint, models
 from minigan.evaluate import (
     Classifier,
     build_model,
@@ -21,6 +23,7 @@ from minigan.evaluate import (
     scores,
 )
 from minigan.evaluate.classifier import check_images
+from minigan.gan import TrainConfig
 
 
 def _random_psd(rng, d):
@@ -185,3 +188,17 @@ def test_fid_is_near_zero_for_real_images_large_for_noise_and_worse_for_a_collap
     assert fid["collapsed"]["fid"] > 3 * fid["real"]["fid"]
     assert fid["collapsed"]["inception_score"] < 0.5 * fid["real"]["inception_score"]
     assert min(fid["real"]["class_histogram"]) > 0  # every digit is covered by real images
+
+
+def test_evaluate_samples_a_trainer_checkpoint_with_its_generator(tmp_path):
+    config = TrainConfig(generator=models.spec("dcgan_generator", latent_dim=8, width=0.05), latent_dim=8)
+    generator = models.build(config.generator)
+    path = tmp_path / "checkpoint.npz"
+    checkpoint.save(path, {"generator": generator}, {}, {"config": asdict(config)})
+
+    images = cli.load_samples(path, 7, seed=3)
+
+    assert images.shape == (7, 28, 28, 1) and images.dtype == np.float32
+    backend.seed(3)  # the samples are G(z) for z drawn from minigan's generator seeded with --seed
+    z = backend.rng().standard_normal((7, 8), dtype=np.float32)
+    np.testing.assert_allclose(images, generator.forward(z, training=False), rtol=1e-6)

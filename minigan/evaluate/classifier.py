@@ -209,7 +209,7 @@ def load_classifier(path: str | os.PathLike) -> Classifier:
 
 def load_mnist_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     """MNIST ``split`` via :mod:`minigan.data` (images float32 (N, 28, 28, 1) in [-1, 1], labels int64)."""
-    from minigan.data.mnist import load_mnist
+    from minigan.data import load_mnist
 
     return load_mnist(split)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from minigan import backend, checkpoint, models
 from minigan.evaluate.classifier import (
     cache_path,
     check_images,
@@ -93,19 +94,19 @@ def load_samples(source: str | os.PathLike, n: int, seed: int = 0) -> np.ndarray
     raise ValueError(f"evaluate: expected a .npy of images or a checkpoint .npz, got {path.name}")
 
 
-def sample_checkpoint(path: Path, n: int, seed: int) -> np.ndarray:
-    """``n`` images from the generator stored in the trainer's checkpoint at ``path``."""
-    try:
-        from minigan import checkpoint
-    except ImportError:
-        checkpoint = None
-    sample = getattr(checkpoint, "sample_images", None)
-    if sample is None:
-        raise ValueError(
-            f"evaluate: {path}: reading trainer checkpoints needs minigan.checkpoint.sample_images, which this "
-            "version lacks; save samples as .npy (N, 28, 28, 1) in [-1, 1] and evaluate that"
-        )
-    return check_images(sample(path, n, seed=seed), str(path))
+def sample_checkpoint(path: Path, n: int, seed: int = 0, batch_size: int = 500) -> np.ndarray:
+    """``n`` images ``G(z)``, ``z ~ N(0, 1)`` seeded by ``seed``, from the generator of the trainer's
+    checkpoint at ``path`` (rebuilt from its spec, in inference mode)."""
+    ckpt = checkpoint.load(path)  # CheckpointError is a ValueError naming the file
+    spec = ckpt.meta.get("config", {}).get("generator")
+    if not isinstance(spec, dict):
+        raise ValueError(f"evaluate: {path}: expected a GAN training checkpoint, found no generator")
+    generator = models.build(spec)
+    ckpt.restore_model("generator", generator)
+    backend.seed(seed)
+    z = backend.rng().standard_normal((n, int(generator.input_shape[0])), dtype=backend.floatx())
+    chunks = [generator.forward(z[i : i + batch_size], training=False) for i in range(0, n, batch_size)]
+    return check_images(np.concatenate([backend.as_numpy(c) for c in chunks]), str(path))
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
