@@ -215,7 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(exc), code=1)
     except KeyboardInterrupt:
         where = trainer.checkpoint_path
-        print(f"\ninterrupted at step {trainer.step}; checkpoint {where}; continue with --resume {where}")
+        if trainer.saved_step is None:
+            print(f"\ninterrupted at step {trainer.step}; no checkpoint was written")
+        else:
+            print(f"\ninterrupted; checkpoint of step {trainer.saved_step} in {where}; continue with --resume {where}")
         return 130
     print(f"done: {trainer.step} steps; samples, samples.gif, losses.png, history.csv, checkpoint.npz in "
           f"{options['out']}")
