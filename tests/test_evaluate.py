@@ -132,6 +132,17 @@ def test_cache_path_honours_minigan_cache(tmp_path, monkeypatch):
     assert cache_path() == tmp_path / "classifier.npz"
 
 
+def test_get_classifier_reads_the_cache_once_and_refuses_to_guess_when_it_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
+    with pytest.raises(ValueError, match="train-classifier"):
+        classifier.get_classifier(train_if_missing=False)
+    save_classifier(Classifier(build_model()), cache_path())
+
+    first = classifier.get_classifier(train_if_missing=False)
+
+    assert classifier.get_classifier(train_if_missing=False) is first
+
+
 def test_cli_evaluate_prints_and_writes_figures_beside_the_reference(tmp_path, monkeypatch, capsys):
     """Plumbing only: an untrained classifier and random "MNIST" stand in for the real ones."""
     monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
