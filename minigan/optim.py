@@ -102,6 +102,15 @@ class Adam(Optimizer):
         xp = get_array_module(param)
         m = self._slot("m", key, param)
         v = self._slot("v", key, param)
-        m += (1 - self.beta_1) * (grad - m)
-        v += (1 - self.beta_2) * (grad * grad - v)
-        param -= self._alpha * m / (xp.sqrt(v) + self.epsilon)
+        step = xp.subtract(grad, m)  # one scratch array for the whole update
+        step *= 1 - self.beta_1
+        m += step  # m <- m + (1 - b1)(g - m) = b1 m + (1 - b1) g
+        xp.multiply(grad, grad, out=step)
+        step -= v
+        step *= 1 - self.beta_2
+        v += step  # v <- v + (1 - b2)(g^2 - v)
+        xp.sqrt(v, out=step)
+        step += self.epsilon
+        xp.divide(m, step, out=step)
+        step *= self._alpha
+        param -= step

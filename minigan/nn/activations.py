@@ -32,10 +32,15 @@ class LeakyReLU(Layer):
 
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
         # For 0 <= alpha < 1, max(x, alpha x) is x where x > 0 and alpha x elsewhere.
-        return get_array_module(x).maximum(x, self.alpha * x), x
+        xp = get_array_module(x)
+        y = xp.multiply(x, self.alpha)
+        return xp.maximum(x, y, out=y), x
 
     def _backward(self, dy: Any, x: Any) -> Any:
-        return get_array_module(dy).where(x > 0, dy, self.alpha * dy)
+        xp = get_array_module(dy)
+        dx = xp.multiply(dy, self.alpha)
+        xp.copyto(dx, dy, where=x > 0)
+        return dx
 
 
 class Sigmoid(Layer):

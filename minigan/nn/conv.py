@@ -9,6 +9,12 @@ the matrix) of the convolution with the same kernel, strides and padding::
 
 so its forward pass is Conv2D's backward-to-input, and its backward-to-input is
 Conv2D's forward.
+
+Each matrix product runs over the batch in chunks of a few images (see
+:mod:`minigan.nn.im2col`): the patch matrix of a chunk is built, multiplied and (for
+col2im) summed while it is still in cache, and the whole-batch patch matrix is never
+materialised. Conv2D keeps only the padded input for its backward pass and rebuilds
+the patches there.
 """
 
 from __future__ import annotations
@@ -17,16 +23,19 @@ from typing import Any
 
 import numpy as np
 
+from minigan.backend import get_array_module
 from minigan.nn import initializers
 from minigan.nn.im2col import (
     PADDINGS,
-    col2im,
+    batch_chunks,
+    col2im_add,
     conv_output_length,
     conv_padding,
     crop_hw,
     im2col,
     pad_hw,
     pair,
+    patch_rows,
     transpose_output_length,
 )
 from minigan.nn.layer import Layer
@@ -108,23 +117,32 @@ class Conv2D(_Conv):
         )
 
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
-        kernel = self.params["kernel"]
+        xp = get_array_module(x)
+        kernel = self.params["kernel"].reshape(-1, self.filters)
         xpad = pad_hw(x, self._ph, self._pw)
+        patches = im2col(xpad, *self.kernel_size, *self.strides)  # a view (N, Ho, Wo, kh, kw, C)
+        n, ho, wo = patches.shape[:3]
+        y = xp.empty((n, ho, wo, self.filters), dtype=x.dtype)
+        scratch, chunks = batch_chunks(n, ho * wo, kernel.shape[0], x.dtype, xp)
+        for b in chunks:  # Y = X K, a chunk of images at a time
+            xp.matmul(patch_rows(patches[b], scratch), kernel, out=y[b].reshape(-1, self.filters))
+        return self._add_bias(y), xpad
+
+    def _backward(self, dy: Any, xpad: Any) -> Any:
+        xp = get_array_module(dy)
+        kernel = self.params["kernel"].reshape(-1, self.filters)
+        dkernel = self.grads["kernel"].reshape(kernel.shape)  # a view: += adds into grads
         patches = im2col(xpad, *self.kernel_size, *self.strides)
         n, ho, wo = patches.shape[:3]
-        rows = patches.reshape(n * ho * wo, -1)  # the one copy: im2col as a matrix
-        y = (rows @ kernel.reshape(-1, self.filters)).reshape(n, ho, wo, self.filters)
-        return self._add_bias(y), (rows, patches.shape, xpad.shape)
-
-    def _backward(self, dy: Any, cache: Any) -> Any:
-        rows, patch_shape, pad_shape = cache
-        kernel = self.params["kernel"]
-        dy_rows = dy.reshape(-1, self.filters)
-        if self.trainable:
-            self.grads["kernel"] += (rows.T @ dy_rows).reshape(kernel.shape)
-            self._bias_grad(dy)
-        dpatches = (dy_rows @ kernel.reshape(-1, self.filters).T).reshape(patch_shape)
-        dxpad = col2im(dpatches, pad_shape[1:3], *self.strides)
+        dxpad = xp.zeros(xpad.shape, dtype=dy.dtype)
+        scratch, chunks = batch_chunks(n, ho * wo, kernel.shape[0], dy.dtype, xp)
+        for b in chunks:
+            dy_rows = dy[b].reshape(-1, self.filters)
+            if self.trainable:  # dL/dK = X^T dY
+                dkernel += patch_rows(patches[b], scratch).T @ dy_rows
+            dpatches = xp.matmul(dy_rows, kernel.T, out=scratch[: dy_rows.shape[0]])  # dY K^T
+            col2im_add(dpatches.reshape(patches[b].shape), dxpad[b], *self.strides)
+        self._bias_grad(dy)
         return crop_hw(dxpad, self._ph, self._pw)
 
 
@@ -196,22 +214,36 @@ class Conv2DTranspose(_Conv):
         self._kernel_and_bias((kh, kw, self.filters, c), dtype)
 
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
-        kernel = self.params["kernel"]
+        xp = get_array_module(x)
         n, h, w, c = x.shape
-        ho, wo, _ = self.output_shape(self.input_shape)
-        (kh, kw), (sh, sw) = self.kernel_size, self.strides
-        rows = x.reshape(n * h * w, c)
-        patches = (rows @ kernel.reshape(-1, c).T).reshape(n, h, w, kh, kw, self.filters)
-        ypad = col2im(patches, (ho + sum(self._ph), wo + sum(self._pw)), sh, sw)
-        return self._add_bias(crop_hw(ypad, self._ph, self._pw)), rows
+        ho, wo, f = self.output_shape(self.input_shape)
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.strides, (self._ph, self._pw)
+        kernel = self.params["kernel"].reshape(-1, c)  # (kh*kw*F, C)
+        y = xp.empty((n, ho, wo, f), dtype=x.dtype)
+        scratch, chunks = batch_chunks(n, h * w, kernel.shape[0], x.dtype, xp)
+        ypad = xp.empty((chunks[0].stop, ho + sum(ph), wo + sum(pw), f), dtype=x.dtype)
+        for b in chunks:  # y = crop(col2im(X K^T)), a chunk of images at a time
+            m = b.stop - b.start
+            patches = xp.matmul(x[b].reshape(-1, c), kernel.T, out=scratch[: m * h * w])
+            block = ypad[:m]
+            block.fill(0)
+            col2im_add(patches.reshape(m, h, w, kh, kw, f), block, sh, sw)
+            y[b] = block[:, ph[0] : ph[0] + ho, pw[0] : pw[0] + wo, :]
+        return self._add_bias(y), x
 
-    def _backward(self, dy: Any, rows: Any) -> Any:
-        kernel = self.params["kernel"]
-        c = kernel.shape[-1]
-        dpatches = im2col(pad_hw(dy, self._ph, self._pw), *self.kernel_size, *self.strides)
-        drows = dpatches.reshape(rows.shape[0], -1)  # (N*H*W, kh*kw*F)
-        if self.trainable:
-            self.grads["kernel"] += (drows.T @ rows).reshape(kernel.shape)
-            self._bias_grad(dy)
-        dx = drows @ kernel.reshape(-1, c)
-        return dx.reshape((dy.shape[0],) + self.input_shape)
+    def _backward(self, dy: Any, x: Any) -> Any:
+        xp = get_array_module(dy)
+        n, c = x.shape[0], x.shape[-1]
+        kernel = self.params["kernel"].reshape(-1, c)
+        dkernel = self.grads["kernel"].reshape(kernel.shape)  # a view: += adds into grads
+        patches = im2col(pad_hw(dy, self._ph, self._pw), *self.kernel_size, *self.strides)  # (N, H, W, kh, kw, F)
+        rows_per_example = patches.shape[1] * patches.shape[2]
+        dx = xp.empty(x.shape, dtype=dy.dtype)
+        scratch, chunks = batch_chunks(n, rows_per_example, kernel.shape[0], dy.dtype, xp)
+        for b in chunks:
+            drows = patch_rows(patches[b], scratch)  # im2col(pad(dy)) for these images
+            if self.trainable:  # dL/dK = im2col(pad(dy))^T X
+                dkernel += drows.T @ x[b].reshape(-1, c)
+            xp.matmul(drows, kernel, out=dx[b].reshape(-1, c))  # dL/dx = im2col(pad(dy)) K
+        self._bias_grad(dy)
+        return dx

@@ -24,8 +24,9 @@ class Dropout(Layer):
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
         if not training or self.rate == 0:
             return x, None
-        keep = backend.rng().random(x.shape, dtype=x.dtype) >= self.rate
-        scale = keep * x.dtype.type(1 / (1 - self.rate))
+        xp = backend.get_array_module(x)
+        draws = backend.rng().random(x.shape, dtype=x.dtype)
+        scale = xp.multiply(draws >= self.rate, x.dtype.type(1 / (1 - self.rate)), out=draws)  # m / (1 - rate)
         return x * scale, scale
 
     def _backward(self, dy: Any, scale: Any) -> Any:

@@ -10,6 +10,14 @@ every kh x kw x C input patch is laid out as a row ("im2col")::
 column q*sw. ``col2im`` is its adjoint: it adds every patch back where it came from, as
 kh*kw strided slice-additions (one per kernel offset), never a loop over pixels.
 
+Speed: materialising all patches of a batch at once is a copy of kh*kw times the
+input (160 MB for the DCGAN's first transposed convolution at batch 256) that lives
+in main memory, and a fresh array that large costs page faults on every call. The
+layers therefore walk the batch in chunks (:func:`batch_chunks`) of about
+``CHUNK_BYTES`` of patches each, copied into one scratch matrix per call
+(:func:`patch_rows`), so the patches stay in cache between the copy, the matrix
+products and :func:`col2im_add`.
+
 Padding follows TensorFlow: "valid" adds none; "same" gives ``ceil(n / s)`` outputs and
 pads ``total = max((out - 1) * s + k - n, 0)`` with ``total // 2`` before and the rest
 (the odd extra row or column) after.
@@ -23,6 +31,10 @@ from typing import Any
 from minigan.backend import get_array_module
 
 PADDINGS = ("valid", "same")
+
+#: Target size of one chunk of patch rows: in the last-level cache, yet few enough GEMM calls (each one
+#: a synchronisation of the BLAS threads) that a chunk is still a large matrix product.
+CHUNK_BYTES = 16 << 20
 
 
 def pair(value: int | tuple[int, int], what: str) -> tuple[int, int]:
@@ -91,9 +103,32 @@ def im2col(x: Any, kh: int, kw: int, sh: int, sw: int) -> Any:
 def col2im(cols: Any, hw: tuple[int, int], sh: int, sw: int) -> Any:
     """Adjoint of :func:`im2col`: sum patches (N, Ho, Wo, kh, kw, C) into a (N, H, W, C) batch."""
     xp = get_array_module(cols)
-    n, ho, wo, kh, kw, c = cols.shape
-    out = xp.zeros((n, hw[0], hw[1], c), dtype=cols.dtype)
+    out = xp.zeros((cols.shape[0], hw[0], hw[1], cols.shape[-1]), dtype=cols.dtype)
+    col2im_add(cols, out, sh, sw)
+    return out
+
+
+def col2im_add(cols: Any, out: Any, sh: int, sw: int) -> None:
+    """``out += col2im(cols)`` in place: the same kh*kw strided slice-additions as :func:`col2im`."""
+    _, ho, wo, kh, kw, _ = cols.shape
     for i in range(kh):
         for j in range(kw):
             out[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw, :] += cols[:, :, :, i, j, :]
-    return out
+
+
+def batch_chunks(n: int, rows_per_example: int, row_length: int, dtype: Any, xp: Any) -> tuple[Any, list[slice]]:
+    """Split a batch of ``n`` into chunks of about ``CHUNK_BYTES`` of patch rows.
+
+    Returns one scratch matrix (rows of the largest chunk, ``row_length``) and the chunks
+    as slices of the batch axis (at least one example each).
+    """
+    per = max(1, min(n, CHUNK_BYTES // max(1, rows_per_example * row_length * dtype.itemsize)))
+    scratch = xp.empty((per * rows_per_example, row_length), dtype=dtype)
+    return scratch, [slice(start, min(n, start + per)) for start in range(0, n, per)]
+
+
+def patch_rows(patches: Any, scratch: Any) -> Any:
+    """Copy a (n, Ho, Wo, kh, kw, C) patch view into the top of ``scratch``; return it as a matrix."""
+    rows = scratch[: patches.shape[0] * patches.shape[1] * patches.shape[2]]
+    rows.reshape(patches.shape)[...] = patches
+    return rows

@@ -63,14 +63,17 @@ class BatchNormalization(Layer):
         if not training:
             inv_std = 1 / xp.sqrt(self.state["moving_variance"] + self.epsilon)
             return (x - self.state["moving_mean"]) * (gamma * inv_std) + beta, None
-        axes = tuple(range(x.ndim - 1))
-        mu = x.mean(axis=axes)
+        x2 = x.reshape(-1, x.shape[-1])  # (m, C): the statistics are column means
+        mu = x2.mean(axis=0)
         xhat = x - mu
-        var = (xhat * xhat).mean(axis=axes)
+        y = xp.multiply(xhat, xhat)  # (x - mu)^2 first, then reused for the output
+        var = y.reshape(x2.shape).mean(axis=0)
         inv_std = 1 / xp.sqrt(var + self.epsilon)
         xhat *= inv_std
         self._update_moving_statistics(mu, var)
-        return xhat * gamma + beta, (xhat, inv_std)
+        xp.multiply(xhat, gamma, out=y)
+        y += beta
+        return y, (xhat, inv_std)
 
     def _update_moving_statistics(self, mu: Any, var: Any) -> None:
         for key, batch_value in (("moving_mean", mu), ("moving_variance", var)):
@@ -79,13 +82,19 @@ class BatchNormalization(Layer):
             moving += (1 - self.momentum) * batch_value
 
     def _backward(self, dy: Any, cache: Any) -> Any:
+        xp = get_array_module(dy)
         xhat, inv_std = cache
         gamma = self.params["gamma"]
-        axes = tuple(range(dy.ndim - 1))
-        dbeta = dy.sum(axis=axes)
-        dgamma = (dy * xhat).sum(axis=axes)
+        channels = dy.shape[-1]
+        m = dy.size // channels
+        dbeta = dy.reshape(-1, channels).sum(axis=0)
+        dx = xp.multiply(dy, xhat)  # dy * xhat first, then reused for dL/dx
+        dgamma = dx.reshape(-1, channels).sum(axis=0)
         if self.trainable:
             self.grads["gamma"] += dgamma
             self.grads["beta"] += dbeta
-        m = dy.size // dy.shape[-1]
-        return (gamma * inv_std) * (dy - dbeta / m - xhat * (dgamma / m))
+        xp.multiply(xhat, dgamma / m, out=dx)
+        xp.subtract(dy, dx, out=dx)
+        dx -= dbeta / m
+        dx *= gamma * inv_std
+        return dx
