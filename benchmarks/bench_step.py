@@ -244,6 +244,8 @@ def main() -> None:
         memory_probe(ARGS.memory_probe)
         return
     batches = [int(b) for b in ARGS.batches.split(",")]
+    # Before this process grows: a child's ru_maxrss starts at its parent's size at fork.
+    memory = {batch: probe_memory(batch) for batch in batches}
     env = {k: os.environ.get(k, "(unset)") for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "MALLOC_MMAP_MAX_",
                                                        "MALLOC_TRIM_THRESHOLD_")}
     print(f"minigan DCGAN step benchmark: backend {ARGS.backend}, float32, {ARGS.threads} threads, "
@@ -295,8 +297,7 @@ def main() -> None:
         print("  (PyTorch not timed: not installed, --no-torch, or no CUDA PyTorch for --backend cupy)")
 
     print("\npeak memory (ru_maxrss of a fresh process building the models and running 3 steps):")
-    for batch in batches:
-        mem = probe_memory(batch)
+    for batch, mem in memory.items():
         print(f"  batch {batch:>4}: {mem['peak_mib']:8.0f} MiB  (after building: {mem['after_build_mib']:.0f} MiB)")
     if ARGS.backend == "cupy":
         import cupy

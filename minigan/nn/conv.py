@@ -39,6 +39,7 @@ from minigan.nn.im2col import (
     transpose_output_length,
 )
 from minigan.nn.layer import Layer
+from minigan.nn.matmul import at_b
 
 
 class _Conv(Layer):
@@ -139,7 +140,7 @@ class Conv2D(_Conv):
         for b in chunks:
             dy_rows = dy[b].reshape(-1, self.filters)
             if self.trainable:  # dL/dK = X^T dY
-                dkernel += patch_rows(patches[b], scratch).T @ dy_rows
+                dkernel += at_b(patch_rows(patches[b], scratch), dy_rows)
             dpatches = xp.matmul(dy_rows, kernel.T, out=scratch[: dy_rows.shape[0]])  # dY K^T
             col2im_add(dpatches.reshape(patches[b].shape), dxpad[b], *self.strides)
         self._bias_grad(dy)
@@ -243,7 +244,7 @@ class Conv2DTranspose(_Conv):
         for b in chunks:
             drows = patch_rows(patches[b], scratch)  # im2col(pad(dy)) for these images
             if self.trainable:  # dL/dK = im2col(pad(dy))^T X
-                dkernel += drows.T @ x[b].reshape(-1, c)
+                dkernel += at_b(drows, x[b].reshape(-1, c))
             xp.matmul(drows, kernel, out=dx[b].reshape(-1, c))  # dL/dx = im2col(pad(dy)) K
         self._bias_grad(dy)
         return dx

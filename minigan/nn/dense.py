@@ -8,6 +8,7 @@ import numpy as np
 
 from minigan.nn import initializers
 from minigan.nn.layer import Layer
+from minigan.nn.matmul import at_b
 
 
 class Dense(Layer):
@@ -54,7 +55,7 @@ class Dense(Layer):
 
     def _backward(self, dy: Any, x: Any) -> Any:
         if self.trainable:
-            self.grads["kernel"] += x.T @ dy
+            self.grads["kernel"] += at_b(x, dy)
             if self.use_bias:
                 self.grads["bias"] += dy.sum(axis=0)
         return dy @ self.params["kernel"].T
