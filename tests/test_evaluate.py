@@ -159,8 +159,9 @@ def test_cli_evaluate_prints_and_writes_figures_beside_the_reference(tmp_path, m
     out = capsys.readouterr().out
     figures = json.loads((tmp_path / "out.json").read_text())
     assert status == 0
-    assert "FID" in out and "Inception Score" in out and "MNIST test" in out
-    assert figures["n"] == 20 and figures["reference"]["n"] == 40 and sum(figures["class_histogram"]) == 20
+    assert "FID" in out and "Inception Score" in out and "real MNIST" in out
+    assert figures["n"] == 20 and figures["reference"]["n"] == 20 and sum(figures["class_histogram"]) == 20
+    assert "training images" in figures["reference"]["images"] and figures["reference"]["fid"] > 0
     assert 1 <= figures["inception_score"] <= 10 and figures["fid"] >= 0
 
 

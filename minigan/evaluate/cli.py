@@ -1,7 +1,8 @@
 """The ``train-classifier`` and ``evaluate`` commands of ``python -m minigan``.
 
-The dispatcher in ``minigan/__main__.py`` calls :func:`register` with its subparsers; each
-subcommand stores its ``run_*`` function as ``args.func``. This module also runs alone::
+The dispatcher in ``minigan/__main__.py`` lists :func:`add_train_classifier_parser` and
+:func:`add_evaluate_parser` among its subcommands (or calls :func:`register`); each
+subcommand stores its ``run_*`` function as ``args.run``. This module also runs alone::
 
     python -m minigan.evaluate.cli train-classifier [--epochs 3] [--force]
     python -m minigan.evaluate.cli evaluate SAMPLES.npy|CHECKPOINT.npz [-n 10000] [--json out.json]
@@ -41,7 +42,7 @@ def add_train_classifier_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--epochs", type=int, default=3, help="training epochs (default 3)")
     parser.add_argument("--force", action="store_true", help="train again even if a cached classifier exists")
-    parser.set_defaults(func=run_train_classifier)
+    parser.set_defaults(run=run_train_classifier)
     return parser
 
 
@@ -58,7 +59,7 @@ def add_evaluate_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("-n", "--num-images", type=int, default=10_000, help="images to score (default 10000)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed when sampling a checkpoint (default 0)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
-    parser.set_defaults(func=run_evaluate)
+    parser.set_defaults(run=run_evaluate)
     return parser
 
 
@@ -121,10 +122,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     result = evaluate_samples(images, classifier, n=args.num_images, reference=reference)
     train_images, _ = load_mnist_split("train")
     floor = reference_statistics(classifier, train_images[: result["n"]])
-    result["reference"]["fid"] = frechet_distance(floor.mu, floor.cov, reference.mu, reference.cov)
-    result["reference"]["fid_of"] = f"{result['n']} MNIST train images vs the test set"
-    print(format_report(result, Path(args.source).name[:14]))
-    print(f"(FID floor: {result['reference']['fid_of']})")
+    result["reference"] = {
+        **floor.scores,
+        "fid": frechet_distance(floor.mu, floor.cov, reference.mu, reference.cov),
+        "images": f"the first {result['n']} MNIST training images (FID against the test set)",
+    }
+    print(format_report(result, Path(args.source).name[:14], "real MNIST"))
+    print(f"(real MNIST: {result['reference']['images']}, the floor)")
     if args.json:
         write_json(result, args.json)
     return 0
@@ -150,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        return args.run(args)
     except ValueError as exc:
         parser.exit(2, f"error: {exc}\n")
 

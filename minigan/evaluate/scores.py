@@ -124,11 +124,11 @@ def evaluate_samples(
     }
 
 
-def format_report(result: dict[str, Any], name: str = "samples") -> str:
-    """A plain-text table of :func:`evaluate_samples`' result: samples beside the reference floor."""
+def format_report(result: dict[str, Any], name: str = "samples", reference_name: str = "MNIST test") -> str:
+    """A plain-text table of :func:`evaluate_samples`' result: the samples beside ``result["reference"]``."""
     ref = result["reference"]
     rows = [
-        f"{'':<22}{name:>14}{'MNIST test':>14}",
+        f"{'':<22}{name:>14}{reference_name:>14}",
         f"{'images':<22}{result['n']:>14,}{ref['n']:>14,}",
         f"{'FID':<22}{result['fid']:>14.3f}{ref['fid']:>14.3f}",
         f"{'Inception Score (/10)':<22}{result['inception_score']:>14.3f}{ref['inception_score']:>14.3f}",
