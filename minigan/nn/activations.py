@@ -37,10 +37,11 @@ class LeakyReLU(Layer):
         return xp.maximum(x, y, out=y), x
 
     def _backward(self, dy: Any, x: Any) -> Any:
-        xp = get_array_module(dy)
-        dx = xp.multiply(dy, self.alpha)
-        xp.copyto(dx, dy, where=x > 0)
-        return dx
+        slope = (x > 0).astype(dy.dtype)  # 1 where x > 0, else 0 ...
+        slope *= 1 - self.alpha
+        slope += self.alpha  # ... then 1 or alpha
+        slope *= dy
+        return slope
 
 
 class Sigmoid(Layer):

@@ -162,6 +162,12 @@ class Conv2DTranspose(_Conv):
         dL/dK = im2col(pad(dy))^T X     dL/dx = im2col(pad(dy)) K     dL/db = sum of dy
 
     where "pad"/"crop" are the padding of the Conv2D that maps (Ho, Wo) back to (H, W).
+
+    Fast path, strides 1: the same ``y`` is a plain convolution of ``x`` zero-padded by
+    ``kh - 1 - pad`` with the flipped kernel, ``y = im2col(pad'(x)) Kflip + b`` where
+    ``Kflip[i, j, c, f] = K[kh-1-i, kw-1-j, f, c]``: a deeper matrix product and a patch
+    copy instead of col2im's kh*kw read-modify-write passes (tests/test_fast_paths.py
+    checks it against the col2im form).
     """
 
     def __init__(
@@ -215,6 +221,12 @@ class Conv2DTranspose(_Conv):
         self._kernel_and_bias((kh, kw, self.filters, c), dtype)
 
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
+        if self.strides == (1, 1):
+            return self._forward_stride1(x), x
+        return self._forward_col2im(x), x
+
+    def _forward_col2im(self, x: Any) -> Any:
+        """``y = crop(col2im(X K^T)) + b``, for any strides."""
         xp = get_array_module(x)
         n, h, w, c = x.shape
         ho, wo, f = self.output_shape(self.input_shape)
@@ -230,7 +242,22 @@ class Conv2DTranspose(_Conv):
             block.fill(0)
             col2im_add(patches.reshape(m, h, w, kh, kw, f), block, sh, sw)
             y[b] = block[:, ph[0] : ph[0] + ho, pw[0] : pw[0] + wo, :]
-        return self._add_bias(y), x
+        return self._add_bias(y)
+
+    def _forward_stride1(self, x: Any) -> Any:
+        """``y = im2col(pad'(x)) Kflip + b``: strides 1 only (see the class docstring)."""
+        xp = get_array_module(x)
+        (kh, kw), (ph, pw) = self.kernel_size, (self._ph, self._pw)
+        kernel = self.params["kernel"][::-1, ::-1].transpose(0, 1, 3, 2)  # Kflip (kh, kw, C, F)
+        kernel = xp.ascontiguousarray(kernel).reshape(-1, self.filters)
+        xpad = pad_hw(x, (kh - 1 - ph[0], kh - 1 - ph[1]), (kw - 1 - pw[0], kw - 1 - pw[1]))
+        patches = im2col(xpad, kh, kw, 1, 1)  # (N, Ho, Wo, kh, kw, C)
+        n, ho, wo = patches.shape[:3]
+        y = xp.empty((n, ho, wo, self.filters), dtype=x.dtype)
+        scratch, chunks = batch_chunks(n, ho * wo, kernel.shape[0], x.dtype, xp)
+        for b in chunks:
+            xp.matmul(patch_rows(patches[b], scratch), kernel, out=y[b].reshape(-1, self.filters))
+        return self._add_bias(y)
 
     def _backward(self, dy: Any, x: Any) -> Any:
         xp = get_array_module(dy)

@@ -1,0 +1,128 @@
+"""The speed-ups of issue 8 compute exactly the readable formulas they replace.
+
+Chunked convolutions against whole-batch im2col / col2im, the stride-1 transposed
+convolution against its col2im form, the in-place element-wise layers, the tall
+``a^T b`` and the fused Adam update against their docstring formulas (float64).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from minigan import backend, nn, optim
+from minigan.nn import im2col as im2col_module
+from minigan.nn.im2col import col2im, crop_hw, im2col, pad_hw
+from minigan.nn.matmul import at_b
+
+RNG = np.random.default_rng(8)
+
+
+def build(layer: nn.Layer, shape: tuple[int, ...]) -> np.ndarray:
+    with backend.default_float("float64"):
+        layer.build_for(shape[1:])
+    for value in layer.params.values():
+        value[...] = RNG.standard_normal(value.shape)
+    return RNG.standard_normal(shape)
+
+
+@pytest.fixture
+def one_image_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of one image each, so every loop over chunks runs several times."""
+    monkeypatch.setattr(im2col_module, "CHUNK_BYTES", 1)
+
+
+@pytest.mark.parametrize(("strides", "padding"), [(2, "same"), (1, "valid"), ((2, 1), "valid")])
+def test_chunked_conv2d_equals_whole_batch_im2col(one_image_chunks: None, strides, padding) -> None:
+    layer = nn.Conv2D(4, 3, strides=strides, padding=padding)
+    x = build(layer, (3, 7, 6, 2))
+    y = layer.forward(x)
+    dy = RNG.standard_normal(y.shape)
+    layer.zero_grad()
+    dx = layer.backward(dy)
+
+    kernel = layer.params["kernel"].reshape(-1, 4)
+    xpad = pad_hw(x, layer._ph, layer._pw)
+    patches = im2col(xpad, 3, 3, *layer.strides)
+    rows = patches.reshape(-1, kernel.shape[0])
+    np.testing.assert_allclose(y, (rows @ kernel + layer.params["bias"]).reshape(y.shape), rtol=1e-12)
+    dy_rows = dy.reshape(-1, 4)
+    np.testing.assert_allclose(layer.grads["kernel"].reshape(kernel.shape), rows.T @ dy_rows, rtol=1e-12)
+    dxpad = col2im((dy_rows @ kernel.T).reshape(patches.shape), xpad.shape[1:3], *layer.strides)
+    np.testing.assert_allclose(dx, crop_hw(dxpad, layer._ph, layer._pw), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("strides", "padding"), [(2, "same"), (1, "same"), (1, "valid"), ((1, 2), "same")])
+def test_chunked_conv2d_transpose_equals_whole_batch_col2im(one_image_chunks: None, strides, padding) -> None:
+    layer = nn.Conv2DTranspose(3, (3, 5), strides=strides, padding=padding)
+    x = build(layer, (3, 4, 5, 2))
+    y = layer.forward(x)
+    dy = RNG.standard_normal(y.shape)
+    layer.zero_grad()
+    dx = layer.backward(dy)
+
+    (kh, kw), (sh, sw) = layer.kernel_size, layer.strides
+    kernel = layer.params["kernel"].reshape(-1, 2)
+    rows = x.reshape(-1, 2)
+    hp, wp = y.shape[1] + sum(layer._ph), y.shape[2] + sum(layer._pw)
+    ypad = col2im((rows @ kernel.T).reshape(3, 4, 5, kh, kw, 3), (hp, wp), sh, sw)
+    np.testing.assert_allclose(y, crop_hw(ypad, layer._ph, layer._pw) + layer.params["bias"], rtol=1e-12)
+    drows = im2col(pad_hw(dy, layer._ph, layer._pw), kh, kw, sh, sw).reshape(rows.shape[0], -1)
+    np.testing.assert_allclose(layer.grads["kernel"].reshape(kernel.shape), drows.T @ rows, rtol=1e-12)
+    np.testing.assert_allclose(dx, (drows @ kernel).reshape(x.shape), rtol=1e-12)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_stride1_transposed_conv_fast_path_equals_col2im_form(padding: str) -> None:
+    layer = nn.Conv2DTranspose(4, (5, 3), strides=1, padding=padding)
+    x = build(layer, (2, 6, 5, 3))
+    np.testing.assert_allclose(layer._forward_stride1(x), layer._forward_col2im(x), rtol=1e-12)
+
+
+def test_leaky_relu_backward_is_dy_or_alpha_dy() -> None:
+    layer = nn.LeakyReLU(0.2)
+    x = build(layer, (4, 6))
+    y = layer.forward(x)
+    dy = RNG.standard_normal(x.shape)
+    np.testing.assert_array_equal(y, np.where(x > 0, x, 0.2 * x))
+    np.testing.assert_allclose(layer.backward(dy), np.where(x > 0, dy, 0.2 * dy), rtol=1e-15)
+
+
+def test_batchnorm_in_place_passes_equal_the_formula() -> None:
+    layer = nn.BatchNormalization(epsilon=1e-3)
+    x = build(layer, (5, 2, 3, 4))
+    y = layer.forward(x)
+    dy = RNG.standard_normal(x.shape)
+    layer.zero_grad()
+    dx = layer.backward(dy)
+    axes, gamma, beta = (0, 1, 2), layer.params["gamma"], layer.params["beta"]
+    mu, var = x.mean(axis=axes), x.var(axis=axes)
+    xhat = (x - mu) / np.sqrt(var + 1e-3)
+    np.testing.assert_allclose(y, gamma * xhat + beta, rtol=1e-12)
+    expected = gamma / np.sqrt(var + 1e-3) * (dy - dy.mean(axis=axes) - xhat * (dy * xhat).mean(axis=axes))
+    np.testing.assert_allclose(dx, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["gamma"], (dy * xhat).sum(axis=axes), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("k", "n"), [(3, 7), (7, 3)])
+def test_at_b_is_a_transpose_times_b_in_either_order(k: int, n: int) -> None:
+    a, b = RNG.standard_normal((11, k)), RNG.standard_normal((11, n))
+    np.testing.assert_allclose(at_b(a, b), a.T @ b, rtol=1e-12)
+
+
+def test_fused_adam_step_equals_the_formula() -> None:
+    layer = nn.Dense(3)
+    build(layer, (2, 4))
+    opt = optim.Adam(layer, lr=0.01, beta_1=0.8, beta_2=0.9, epsilon=1e-7)
+    p0 = layer.params["kernel"].copy()
+    m = np.zeros_like(p0)
+    v = np.zeros_like(p0)
+    for t in (1, 2):
+        g = RNG.standard_normal(p0.shape)
+        layer.grads["kernel"][...] = g
+        layer.grads["bias"][...] = 0
+        opt.step()
+        m = 0.8 * m + 0.2 * g
+        v = 0.9 * v + 0.1 * g * g
+        p0 = p0 - 0.01 * np.sqrt(1 - 0.9**t) / (1 - 0.8**t) * m / (np.sqrt(v) + 1e-7)
+    np.testing.assert_allclose(layer.params["kernel"], p0, rtol=1e-12)
