@@ -50,10 +50,13 @@ def dcgan_generator(
     channels: Sequence[int] = (256, 128, 64),
     width: float = 1.0,
     kernel_initializer: str = "glorot_uniform",
+    batch_norm: bool = True,
 ) -> nn.Sequential:
     """The tutorial's generator: ``z (N, latent_dim) -> images (N, H, W, C)`` in [-1, 1].
 
     ``channels`` are the three hidden channel counts (at H/4, H/4 and H/2), each times ``width``.
+    ``batch_norm=False`` drops the three BatchNormalization layers (for the "generator without
+    BatchNorm" study).
     """
     height, width_px, out_channels = _check_image_shape(image_shape, "dcgan_generator")
     if len(channels) != 3:
@@ -63,17 +66,17 @@ def dcgan_generator(
     c0, c1, c2 = _scaled(channels, width, "dcgan_generator")
     h, w = height // 4, width_px // 4
     init = kernel_initializer
+    # Without BatchNorm the layers before it need their bias back.
+    bias = not batch_norm
+
+    def normalized(layer: nn.Layer) -> list[nn.Layer]:
+        return [layer, nn.BatchNormalization(), nn.LeakyReLU()] if batch_norm else [layer, nn.LeakyReLU()]
+
     layers = [
-        nn.Dense(h * w * c0, use_bias=False, kernel_initializer=init),
-        nn.BatchNormalization(),
-        nn.LeakyReLU(),
+        *normalized(nn.Dense(h * w * c0, use_bias=bias, kernel_initializer=init)),
         nn.Reshape((h, w, c0)),
-        nn.Conv2DTranspose(c1, 5, strides=1, padding="same", use_bias=False, kernel_initializer=init),
-        nn.BatchNormalization(),
-        nn.LeakyReLU(),
-        nn.Conv2DTranspose(c2, 5, strides=2, padding="same", use_bias=False, kernel_initializer=init),
-        nn.BatchNormalization(),
-        nn.LeakyReLU(),
+        *normalized(nn.Conv2DTranspose(c1, 5, strides=1, padding="same", use_bias=bias, kernel_initializer=init)),
+        *normalized(nn.Conv2DTranspose(c2, 5, strides=2, padding="same", use_bias=bias, kernel_initializer=init)),
         nn.Conv2DTranspose(out_channels, 5, strides=2, padding="same", use_bias=False, kernel_initializer=init),
         nn.Tanh(),
     ]
