@@ -1,0 +1,132 @@
+"""Train several configurations of the MNIST DCGAN for the same budget and compare them.
+
+    python examples/study.py --study beta1 --preset fast --limit 10000 --epochs 1
+    python examples/study.py --study lr --steps 300
+    python examples/study.py --vary lr=1e-3,2e-4 --vary batch_norm=true,false --steps 200
+
+The base configuration takes every option of ``examples/mnist_dcgan.py`` (``--preset``,
+``--width``, ``--limit``...); ``--study NAME`` and each ``--vary key=v1,v2`` give the
+configurations (their product when several are given), all trained from the same seed.
+Writes into ``--out``: one folder per configuration (the trainer's usual outputs),
+``study.csv`` (one row per configuration) and ``study.png``. ``--help`` lists the studies;
+the studies, the outputs and the measured figures: docs/studies.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from minigan import backend, study
+
+EXAMPLE = Path(__file__).resolve().parent / "mnist_dcgan.py"
+
+
+def _example() -> Any:
+    """``examples/mnist_dcgan.py`` as a module: its options, presets and data loading."""
+    spec = importlib.util.spec_from_file_location("mnist_dcgan", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+mnist_dcgan = _example()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """mnist_dcgan.py's options (the base configuration) and the study's own."""
+    parser = mnist_dcgan.build_parser()
+    parser.prog = "study.py"
+    parser.description = "Train configurations of the MNIST DCGAN for the same budget; compare them in one figure."
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = "studies:\n" + "\n".join(
+        f"  {name:<10} {s.description}\n  {'':<10} {'; '.join(v.label for v in s.variants)}"
+        for name, s in study.STUDIES.items()
+    ) + f"\n\n--vary keys: {', '.join(study.OVERRIDE_KEYS)}"
+    group = parser.add_argument_group("study")
+    group.add_argument("--study", choices=sorted(study.STUDIES), help="a named study (listed below)")
+    group.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
+                       help="also vary KEY over these values (repeatable: the grid product of all)")
+    group.add_argument("--steps", type=_positive_int,
+                       help="train each configuration this many steps instead of --epochs epochs")
+    group.add_argument("--eval", action="store_true", default=False,
+                       help="FID of each configuration's samples (needs the cached classifier; skipped otherwise)")
+    group.add_argument("--eval-samples", type=_positive_int, default=2000,
+                       help="samples per FID (default: 2000)")
+    return parser
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"study.py: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "resume", None):
+        parser.error("argument --resume: not supported by study.py (resume a configuration with mnist_dcgan.py)")
+    options = mnist_dcgan.resolve(args, None)
+    if "out" not in vars(args):
+        options["out"] = f"runs/study_{args.study or 'vary'}"
+    if options["data_dir"] is not None and not os.path.isdir(options["data_dir"]):
+        parser.error(f"argument --data-dir: no such folder: {options['data_dir']!r}")
+    try:
+        named = study.STUDIES[args.study].variants if args.study else ()
+        variants = study.combine(named, study.parse_vary(args.vary))
+        base = mnist_dcgan.train_config(options)
+        for variant in variants:  # every configuration is checked before any trains
+            study.configure(base, variant.overrides)
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        backend.set_backend(options["backend"])
+        images = mnist_dcgan.load_images(options)
+    except (ValueError, OSError, backend.BackendError) as exc:
+        return fail(str(exc))
+
+    scorer = None
+    if args.eval:
+        if options["dataset"] == "mnist":
+            scorer = study.fid_scorer(args.eval_samples)
+        else:
+            print(f"--eval: skipping the FID (its classifier knows MNIST, not {options['dataset']})")
+    budget = f"{args.steps} steps" if args.steps else f"{base.epochs} epochs"
+    what = study.STUDIES[args.study].description if args.study else "; ".join(args.vary)
+    title = (f"{what}: {budget} each on {len(images)} {options['dataset']} images; base: batch {base.batch_size}, "
+             f"Adam lr D {base.lr_d:g} G {base.lr_g:g} beta1 {base.beta1:g}, width {options['width']:g}, "
+             f"seed {base.seed}")
+    print(f"{len(variants)} configurations, {title}; writing to {options['out']}")
+    try:
+        results = study.run_study(base, variants, images, options["out"], args.steps, scorer, title,
+                                  progress=not args.no_progress)
+    except ValueError as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; the finished configurations are in {options['out']}/study.csv")
+        return 130
+    for result in results:
+        row = study.summary(result)
+        fid = f" FID {row['fid']:.1f}" if row["fid"] is not None else ""
+        print(f"{row['label']:<28} {row['status']:<10} d_loss {row['d_loss']:.3f} g_loss {row['g_loss']:.3f} "
+              f"D(x) {row['d_x']:.2f} D(G(z)) {row['d_g_z']:.2f} {row['seconds']:.0f} s{fid}")
+    print(f"done: study.csv and study.png in {options['out']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,437 @@
+"""Studies: several configurations of one GAN trained for the same budget, then compared.
+
+A study is a list of :class:`Variant` s, each a label and *overrides* of a base
+:class:`~minigan.gan.TrainConfig` (``{"beta1": 0.5}``, ``{"batch_norm": False}``...).
+:data:`STUDIES` holds the studies of the literature; :func:`parse_vary` turns
+``"key=v1,v2"`` options into a grid, and :func:`combine` takes the product of both::
+
+    variants = combine(STUDIES["beta1"].variants, parse_vary(["lr=1e-3,2e-4"]))   # 4 variants
+    results = run_study(base_config, variants, images, "runs/study", steps=500)
+
+Every variant trains from the same seed (the same initial weights when the architecture is
+the same, the same batch order) with the normal :class:`~minigan.gan.Trainer` in its own
+subfolder; after each one, ``study.csv`` (:data:`CSV_COLUMNS`, one row per variant) and
+``study.png`` (loss, D(x) and D(G(z)) curves with a line per variant, and every variant's
+final sample grid) are rewritten, so an interrupted study keeps what it finished.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import dataclasses
+import itertools
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from minigan import backend, plots
+from minigan.checkpoint import atomic_path
+from minigan.gan import GAN, GAN_LOSSES, Diverged, TrainConfig, Trainer, build_gan, fixed_noise
+
+Overrides = dict[str, Any]
+Scorer = Callable[[GAN, TrainConfig], float]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One configuration of a study: its label (figure legend, CSV) and its overrides."""
+
+    label: str
+    overrides: Overrides
+
+
+@dataclass(frozen=True)
+class Study:
+    """A named study: what it compares and its variants."""
+
+    description: str
+    variants: tuple[Variant, ...]
+
+
+def _lrs(d: str, g: str) -> Variant:
+    return Variant(f"D {d} / G {g}", {"lr_d": float(d), "lr_g": float(g)})
+
+
+#: The studies of the literature, by name (``--study NAME``).
+STUDIES: dict[str, Study] = {
+    "beta1": Study(
+        "Adam beta1 0.5 (Radford et al.) vs 0.9 (Adam's default)",
+        (Variant("beta1=0.5", {"beta1": 0.5}), Variant("beta1=0.9", {"beta1": 0.9})),
+    ),
+    "lr": Study(
+        "learning rates of D / G: 2e-4/2e-4, 1e-3/2e-4, 2e-4/1e-3, 1e-3/1e-3",
+        (_lrs("2e-4", "2e-4"), _lrs("1e-3", "2e-4"), _lrs("2e-4", "1e-3"), _lrs("1e-3", "1e-3")),
+    ),
+    "steps": Study(
+        "k D steps per G step and k G steps per D step: 1:1, 5:1, 1:5",
+        (
+            Variant("1 D : 1 G", {"d_steps": 1, "g_steps": 1}),
+            Variant("5 D : 1 G", {"d_steps": 5, "g_steps": 1}),
+            Variant("1 D : 5 G", {"d_steps": 1, "g_steps": 5}),
+        ),
+    ),
+    "latent": Study(
+        "latent dimension 10 / 100 / 1000",
+        tuple(Variant(f"latent_dim={n}", {"latent_dim": n}) for n in (10, 100, 1000)),
+    ),
+    "batchnorm": Study(
+        "generator with vs without BatchNormalization",
+        (Variant("G with BatchNorm", {"batch_norm": True}), Variant("G without BatchNorm", {"batch_norm": False})),
+    ),
+    "loss": Study(
+        "non-saturating vs minimax generator loss",
+        tuple(Variant(loss, {"loss": loss}) for loss in GAN_LOSSES),
+    ),
+}
+
+
+def _number(kind: type, low: float, low_open: bool = False, high: float | None = None) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        value = kind(text)  # ValueError on text that is no number
+        if (value <= low if low_open else value < low) or (high is not None and value >= high):
+            bounds = f"{'>' if low_open else '>='} {low}" + (f" and < {high}" if high is not None else "")
+            raise ValueError(f"expected a value {bounds}")
+        return value
+
+    return parse
+
+
+def _boolean(text: str) -> bool:
+    words = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+    if text.lower() not in words:
+        raise ValueError("expected true or false")
+    return words[text.lower()]
+
+
+def _loss(text: str) -> str:
+    if text not in GAN_LOSSES:
+        raise ValueError(f"expected one of {GAN_LOSSES}")
+    return text
+
+
+#: The keys a variant may override, each with its parser. ``lr`` sets both learning rates,
+#: ``width`` both networks' width, ``batch_norm`` the generator's BatchNormalization layers.
+OVERRIDE_KEYS: dict[str, Callable[[str], Any]] = {
+    "lr": _number(float, 0, low_open=True),
+    "lr_d": _number(float, 0, low_open=True),
+    "lr_g": _number(float, 0, low_open=True),
+    "beta1": _number(float, 0, high=1),
+    "beta2": _number(float, 0, high=1),
+    "latent_dim": _number(int, 1),
+    "d_steps": _number(int, 1),
+    "g_steps": _number(int, 1),
+    "loss": _loss,
+    "label_smoothing": _number(float, 0, high=1),
+    "batch_size": _number(int, 1),
+    "seed": _number(int, 0),
+    "width": _number(float, 0, low_open=True),
+    "batch_norm": _boolean,
+}
+
+
+def _show(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def format_overrides(overrides: Overrides) -> str:
+    """``{"lr_d": 0.001, "lr_g": 0.0002}`` -> ``"lr_d=0.001 lr_g=0.0002"`` (the CSV's column)."""
+    return " ".join(f"{key}={_show(value)}" for key, value in overrides.items())
+
+
+def parse_vary(texts: Iterable[str]) -> list[Variant]:
+    """The grid product of ``"key=v1,v2,..."`` options, in order (the last key varies fastest).
+
+    Raises ValueError naming the option for an unknown or repeated key or a bad value.
+    """
+    axes: list[list[tuple[str, Any]]] = []
+    seen: set[str] = set()
+    for text in texts:
+        key, sep, values = text.partition("=")
+        key = key.strip()
+        if not sep or not values.strip():
+            raise ValueError(f"--vary {text!r}: expected key=value1,value2,...")
+        if key not in OVERRIDE_KEYS:
+            raise ValueError(f"--vary {text!r}: unknown key {key!r}; expected one of {sorted(OVERRIDE_KEYS)}")
+        if key in seen:
+            raise ValueError(f"--vary {text!r}: key {key!r} is given twice")
+        seen.add(key)
+        axis = []
+        for value in values.split(","):
+            try:
+                axis.append((key, OVERRIDE_KEYS[key](value.strip())))
+            except ValueError as exc:
+                raise ValueError(f"--vary {text!r}: bad value {value.strip()!r} for {key}: {exc}") from None
+        axes.append(axis)
+    variants = []
+    for point in itertools.product(*axes):
+        overrides = dict(point)
+        variants.append(Variant(format_overrides(overrides), overrides))
+    return variants if axes else []
+
+
+def combine(*groups: Sequence[Variant]) -> list[Variant]:
+    """The product of groups of variants (empty groups are skipped): labels joined with ``", "``,
+    overrides merged. Raises ValueError when two groups set the same key."""
+    groups = tuple(g for g in groups if g)
+    if not groups:
+        raise ValueError("study: expected at least one variant (a --study or a --vary), got none")
+    variants = []
+    for parts in itertools.product(*groups):
+        overrides: Overrides = {}
+        for part in parts:
+            clash = sorted(set(overrides) & set(part.overrides))
+            if clash:
+                raise ValueError(f"study: {clash} set both by the study and by --vary")
+            overrides.update(part.overrides)
+        variants.append(Variant(", ".join(p.label for p in parts), overrides))
+    return variants
+
+
+def configure(base: TrainConfig, overrides: Overrides) -> TrainConfig:
+    """``base`` with ``overrides`` applied (validated by :class:`TrainConfig`).
+
+    ``lr`` sets ``lr_d`` and ``lr_g`` unless they are given; ``latent_dim``, ``width`` and
+    ``batch_norm`` also go into the networks' specs. The overrides are recorded in
+    ``options["study"]``, and the options the base recorded under the same names follow them.
+    """
+    unknown = sorted(set(overrides) - set(OVERRIDE_KEYS))
+    if unknown:
+        raise ValueError(f"study: unknown overrides {unknown}; expected keys among {sorted(OVERRIDE_KEYS)}")
+    values = dict(overrides)
+    generator, discriminator = copy.deepcopy(base.generator), copy.deepcopy(base.discriminator)
+    if "lr" in values:
+        lr = values.pop("lr")
+        values.setdefault("lr_d", lr)
+        values.setdefault("lr_g", lr)
+    if "width" in values:
+        width = values.pop("width")
+        generator.setdefault("kwargs", {})["width"] = width
+        discriminator.setdefault("kwargs", {})["width"] = width
+    if "batch_norm" in values:
+        generator.setdefault("kwargs", {})["batch_norm"] = values.pop("batch_norm")
+    if "latent_dim" in values:
+        generator.setdefault("kwargs", {})["latent_dim"] = values["latent_dim"]
+    options = dict(base.options)
+    options.update({k: v for k, v in overrides.items() if k in base.options})
+    options["study"] = dict(overrides)
+    return dataclasses.replace(base, generator=generator, discriminator=discriminator, options=options, **values)
+
+
+def step_budget(config: TrainConfig, n_images: int, steps: int) -> tuple[TrainConfig, int]:
+    """Epochs and images for ``steps`` training steps: ``(config with epochs E, images to use)``.
+
+    One step takes ``batch_size * d_steps`` images. E = ceil(steps / steps of a whole epoch),
+    and each epoch has ceil(steps / E) steps over the first that many batches' images, so
+    the run takes ``steps`` steps exactly when they fit in one epoch, else at most E - 1 more.
+    """
+    per_step = config.batch_size * config.d_steps
+    full_epoch = n_images // per_step
+    if full_epoch < 1:
+        raise ValueError(f"study: expected at least batch_size * d_steps = {per_step} images, got {n_images}")
+    epochs = math.ceil(steps / full_epoch)
+    per_epoch = math.ceil(steps / epochs)
+    return dataclasses.replace(config, epochs=epochs), per_epoch * per_step
+
+
+@dataclass
+class Result:
+    """What one variant's training left: its history (rows of :data:`minigan.plots.HISTORY_COLUMNS`),
+    the final sample grid (uint8, None if it diverged), wall time, status and FID (or None)."""
+
+    variant: Variant
+    config: TrainConfig
+    out_dir: Path
+    history: np.ndarray
+    grid: np.ndarray | None
+    seconds: float
+    status: str
+    fid: float | None = None
+
+
+#: Columns of ``study.csv``. The four figures are means over the last tenth of the steps (at
+#: least one step); ``seconds`` is the wall time of the variant's training (with its own
+#: outputs and, for the first variant, the warm-up), ``images_per_s`` the median of the
+#: trainer's own throughput (real images per second of training steps).
+CSV_COLUMNS = ("label", "overrides", "status", "steps", "epochs", "d_loss", "g_loss", "d_x", "d_g_z",
+               "seconds", "images_per_s", "fid")
+
+
+def summary(result: Result) -> dict[str, Any]:
+    """The CSV row of a result (numbers unformatted)."""
+    history = result.history
+    steps = len(history)
+    tail = history[-max(1, steps // 10):] if steps else np.full((1, len(plots.HISTORY_COLUMNS)), np.nan)
+    d_loss, g_loss, d_x, d_g_z = tail[:, 2:6].mean(axis=0)
+    return {
+        "label": result.variant.label,
+        "overrides": format_overrides(result.variant.overrides),
+        "status": result.status,
+        "steps": steps,
+        "epochs": int(history[-1, 1]) if steps else 0,
+        "d_loss": d_loss,
+        "g_loss": g_loss,
+        "d_x": d_x,
+        "d_g_z": d_g_z,
+        "seconds": result.seconds,
+        "images_per_s": float(np.median(history[:, 6])) if steps else float("nan"),
+        "fid": result.fid,
+    }
+
+
+def write_csv(results: Sequence[Result], path: str | Path) -> None:
+    """``study.csv``: a header (:data:`CSV_COLUMNS`) and one row per result."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(CSV_COLUMNS)
+        for result in results:
+            row = summary(result)
+            writer.writerow(["" if row[c] is None else (f"{row[c]:.6g}" if isinstance(row[c], float) else row[c])
+                             for c in CSV_COLUMNS])
+
+
+def _smooth(values: np.ndarray, window: int) -> np.ndarray:
+    """Moving average over ``window`` steps (``valid`` part only)."""
+    return np.convolve(values, np.ones(window) / window, mode="valid")
+
+
+def plot_study(results: Sequence[Result], path: str | Path, title: str = "") -> None:
+    """``study.png``: D loss, G loss, mean D(x), mean D(G(z)) against the step with one line per
+    variant (moving averages over a fiftieth of the longest run), then each final sample grid."""
+    from matplotlib.figure import Figure
+
+    n = len(results)
+    longest = max((len(r.history) for r in results), default=1)
+    window = max(1, longest // 50)
+    fig = Figure(figsize=(max(10, 2.6 * n), 10.5))
+    grid_spec = fig.add_gridspec(3, max(n, 2), height_ratios=(1, 1, 1.1))
+    half = max(n, 2) // 2
+    panels = [
+        (fig.add_subplot(grid_spec[0, :half]), 2, "D loss"),
+        (fig.add_subplot(grid_spec[0, half:]), 3, "G loss"),
+        (fig.add_subplot(grid_spec[1, :half]), 4, "mean D(x)"),
+        (fig.add_subplot(grid_spec[1, half:]), 5, "mean D(G(z))"),
+    ]
+    for axes, column, name in panels:
+        for result in results:
+            history = result.history
+            if len(history) >= window:
+                steps = history[window - 1:, 0]
+                axes.plot(steps, _smooth(history[:, column], window), linewidth=1, label=result.variant.label)
+        axes.set_title(name + (f" (moving average over {window} steps)" if window > 1 else ""), fontsize=10)
+        axes.set_xlabel("step")
+        if column >= 4:
+            axes.set_ylim(0, 1)
+    panels[0][0].legend(fontsize=8)
+    for i, result in enumerate(results):
+        axes = fig.add_subplot(grid_spec[2, i])
+        axes.set_axis_off()
+        axes.set_title(f"{result.variant.label}\n{result.status}", fontsize=9)
+        if result.grid is not None:
+            axes.imshow(result.grid, cmap="gray" if result.grid.ndim == 2 else None, vmin=0, vmax=255)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+
+
+def slug(label: str) -> str:
+    """A folder name for a label: anything but letters, digits, ``.``, ``=``, ``-`` becomes ``_``."""
+    return re.sub(r"[^A-Za-z0-9.=-]+", "_", label).strip("_") or "variant"
+
+
+def train_variant(
+    config: TrainConfig,
+    variant: Variant,
+    images: Any,
+    out_dir: Path,
+    steps: int | None = None,
+    scorer: Scorer | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> Result:
+    """Train one variant (config already overridden) in ``out_dir`` and collect its :class:`Result`.
+
+    A run that diverges is kept with the status ``diverged at step N`` and no grid; a failing
+    scorer is logged and leaves the FID empty.
+    """
+    if steps is not None:
+        config, n_images = step_budget(config, len(images), steps)
+        images = images[:n_images]
+    gan = build_gan(config)
+    trainer = Trainer(gan, images, config, out_dir=out_dir, progress=progress, log=log)
+    start = time.perf_counter()
+    status = "ok"
+    try:
+        trainer.fit()
+    except Diverged:
+        status = f"diverged at step {len(trainer.history) + 1}"
+        log(f"{variant.label}: {status}")
+    seconds = time.perf_counter() - start
+    history = np.asarray(trainer.history, dtype=np.float64).reshape(-1, len(plots.HISTORY_COLUMNS))
+    grid, fid = None, None
+    if status == "ok":
+        grid = plots.image_grid(gan.generate(backend.as_array(fixed_noise(config))))
+        if scorer is not None:
+            try:
+                fid = scorer(gan, config)
+            except (ValueError, OSError) as exc:
+                log(f"{variant.label}: no FID ({exc})")
+    return Result(variant, config, out_dir, history, grid, seconds, status, fid)
+
+
+def run_study(
+    base: TrainConfig,
+    variants: Sequence[Variant],
+    images: Any,
+    out_dir: str | Path,
+    steps: int | None = None,
+    scorer: Scorer | None = None,
+    title: str = "",
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> list[Result]:
+    """Train every variant of ``base`` for the same budget (``base.epochs`` epochs, or ``steps``
+    steps) in ``out_dir/NN_label/``, rewriting ``out_dir/study.csv`` and ``study.png`` after each.
+
+    All the configurations are built (and validated) before the first one trains.
+    """
+    out_dir = Path(out_dir)
+    labels = [v.label for v in variants]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"study: expected distinct labels, got {labels}")
+    configs = [configure(base, v.overrides) for v in variants]
+    results: list[Result] = []
+    for i, (variant, config) in enumerate(zip(variants, configs, strict=True)):
+        log(f"[{i + 1}/{len(variants)}] {variant.label} ({format_overrides(variant.overrides)})")
+        folder = out_dir / f"{i + 1:02d}_{slug(variant.label)}"
+        results.append(train_variant(config, variant, images, folder, steps, scorer, progress, log))
+        write_csv(results, out_dir / "study.csv")
+        plot_study(results, out_dir / "study.png", title)
+    return results
+
+
+def fid_scorer(n: int = 2000, log: Callable[[str], None] = print) -> Scorer | None:
+    """A scorer computing the FID of ``n`` samples with the cached MNIST classifier
+    (:func:`minigan.evaluate.evaluate_samples`), or None (logged) if there is no classifier."""
+    try:
+        from minigan.evaluate import evaluate_samples, get_classifier
+
+        classifier = get_classifier(train_if_missing=False, log=None)
+    except (ImportError, ValueError, OSError) as exc:
+        log(f"--eval: skipping the FID ({exc})")
+        return None
+
+    def score(gan: GAN, config: TrainConfig) -> float:
+        z = np.random.default_rng([config.seed, 2]).standard_normal((n, config.latent_dim))
+        samples = gan.generate(backend.as_array(z, backend.floatx()))
+        return float(evaluate_samples(samples, classifier=classifier, n=n)["fid"])
+
+    return score
