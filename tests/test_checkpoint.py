@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import numpy as np
 import pytest
 
@@ -85,3 +88,12 @@ def test_a_write_failing_halfway_leaves_the_previous_checkpoint_and_no_temporary
     monkeypatch.undo()
     assert checkpoint.load(path).meta["step"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt.npz"]
+
+
+def test_written_files_get_the_usual_permissions_not_the_temporary_files_0600(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        checkpoint.save(tmp_path / "ckpt.npz", {}, {}, {})
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "ckpt.npz").stat().st_mode) == 0o644
