@@ -58,10 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
         for name, s in study.STUDIES.items()
     ) + f"\n\n--vary keys: {', '.join(study.OVERRIDE_KEYS)}"
     group = parser.add_argument_group("study")
-    group.add_argument("--study", choices=sorted(study.STUDIES), help="a named study (listed below)")
+    group.add_argument("--study", choices=sorted(study.STUDIES), default=None, help="a named study (listed below)")
     group.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
                        help="also vary KEY over these values (repeatable: the grid product of all)")
-    group.add_argument("--steps", type=_positive_int,
+    group.add_argument("--steps", type=_positive_int, default=None,
                        help="train each configuration this many steps instead of --epochs epochs")
     group.add_argument("--eval", action="store_true", default=False,
                        help="FID of each configuration's samples (needs the cached classifier; skipped otherwise)")

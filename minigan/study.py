@@ -23,6 +23,7 @@ import dataclasses
 import itertools
 import math
 import re
+import textwrap
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -332,11 +333,11 @@ def plot_study(results: Sequence[Result], path: str | Path, title: str = "") -> 
     for i, result in enumerate(results):
         axes = fig.add_subplot(grid_spec[2, i])
         axes.set_axis_off()
-        axes.set_title(f"{result.variant.label}\n{result.status}", fontsize=9)
+        axes.set_title(result.variant.label + ("" if result.status == "ok" else f"\n{result.status}"), fontsize=9)
         if result.grid is not None:
             axes.imshow(result.grid, cmap="gray" if result.grid.ndim == 2 else None, vmin=0, vmax=255)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(textwrap.fill(title, width=int(fig.get_figwidth() * 13)), fontsize=10)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=90)
