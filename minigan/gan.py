@@ -14,6 +14,11 @@ One step (the order of the PyTorch DCGAN example; each training forward has its 
         non-saturating:  g_loss = bce(D(G(z)), 1)        = -mean log sigmoid(D(G(z)))
         minimax:         g_loss = -bce(D(G(z)), 0)       =  mean log(1 - sigmoid(D(G(z))))
 
+Conditional GANs (``num_classes=K``): G takes ``[z, y]`` and D ``[images, y]`` with y one-hot
+(N, K). Real batches come with their labels; fakes get labels drawn uniformly over the K
+classes (after their z), the same y in D(fake) as in G(z, y). In the G step D.backward returns
+``[dfake, dy]``; dfake goes to G.backward, whose ``[dz, dy]`` are not used.
+
 Reported per step: d_loss, g_loss, mean D(x) and mean D(G(z)) (sigmoid of the logits, the
 latter from the D step). :class:`Trainer` runs the epochs around :meth:`GAN.train_step`:
 shuffled batches, a progress bar, sample grids, the history, checkpoints, exact resume,
@@ -55,6 +60,8 @@ class GAN:
     """A generator, a discriminator and their optimizers, with :meth:`train_step`.
 
     ``generator``: z (N, latent_dim) -> images (N, H, W, C); ``discriminator``: images -> logits (N, 1).
+    With ``num_classes`` (conditional): ``generator([z, y])`` and ``discriminator([images, y])``,
+    y one-hot (N, num_classes).
     """
 
     def __init__(
@@ -68,7 +75,10 @@ class GAN:
         label_smoothing: float = 0.0,
         d_steps: int = 1,
         g_steps: int = 1,
+        num_classes: int | None = None,
     ) -> None:
+        if num_classes is not None and int(num_classes) < 2:
+            raise ValueError(f"GAN: expected num_classes >= 2 (or None), got {num_classes}")
         if loss not in GAN_LOSSES:
             raise ValueError(f"GAN: expected loss in {GAN_LOSSES}, got {loss!r}")
         if not 0 <= label_smoothing < 1:
@@ -81,15 +91,34 @@ class GAN:
         self.loss = loss
         self.label_smoothing = float(label_smoothing)
         self.d_steps, self.g_steps = int(d_steps), int(g_steps)
+        self.num_classes = None if num_classes is None else int(num_classes)
 
     def noise(self, n: int) -> Any:
         """``z ~ N(0, 1)``, shape (n, latent_dim), from :func:`minigan.backend.rng`."""
         return backend.rng().standard_normal((n, self.latent_dim), dtype=backend.floatx())
 
-    def generate(self, z: Any, batch_size: int = 256) -> Any:
-        """``G(z)`` in inference mode (BatchNormalization uses its moving statistics), in chunks."""
+    def random_labels(self, n: int) -> Any:
+        """One-hot labels (n, num_classes), classes uniform, from :func:`minigan.backend.rng`."""
+        classes = backend.rng().integers(0, self.num_classes, n)
+        return backend.xp().eye(self.num_classes, dtype=backend.floatx())[classes]
+
+    def _inputs(self, x: Any, y: Any) -> Any:
+        """The network input: ``x`` alone, or ``[x, y]`` for a conditional GAN."""
+        return x if self.num_classes is None else [x, y]
+
+    def generate(self, z: Any, y: Any = None, batch_size: int = 256) -> Any:
+        """``G(z)`` (``G([z, y])`` when conditional) in inference mode (BatchNormalization uses
+        its moving statistics), in chunks."""
+        if (y is None) != (self.num_classes is None):
+            raise ValueError(
+                f"GAN.generate: expected labels y exactly when conditional (num_classes={self.num_classes})"
+            )
         xp = backend.get_array_module(z)
-        chunks = [self.generator.forward(z[i:i + batch_size], training=False) for i in range(0, len(z), batch_size)]
+        chunks = [
+            self.generator.forward(self._inputs(z[i:i + batch_size], None if y is None else y[i:i + batch_size]),
+                                   training=False)
+            for i in range(0, len(z), batch_size)
+        ]
         return xp.concatenate(chunks)
 
     def _generator_loss(self, logits: Any) -> tuple[Any, Any]:
@@ -98,22 +127,34 @@ class GAN:
         loss, dlogits = losses.bce_with_logits(logits, 0.0)
         return -loss, -dlogits
 
-    def train_step(self, reals: Sequence[Any]) -> dict[str, Any]:
-        """One GAN step on ``d_steps`` real batches; returns 0-d device arrays
-        ``d_loss``, ``g_loss``, ``d_x``, ``d_g_z`` (no host synchronisation)."""
+    def _fake(self, n: int) -> tuple[Any, Any]:
+        """A training-mode ``G(z)`` (``G([z, y])`` with random labels when conditional) and its y."""
+        z = self.noise(n)
+        y = None if self.num_classes is None else self.random_labels(n)
+        return self.generator.forward(self._inputs(z, y)), y
+
+    def train_step(self, reals: Sequence[Any], labels: Sequence[Any] | None = None) -> dict[str, Any]:
+        """One GAN step on ``d_steps`` real batches (and, when conditional, their one-hot
+        ``labels``); returns 0-d device arrays ``d_loss``, ``g_loss``, ``d_x``, ``d_g_z`` (no host
+        synchronisation)."""
         if len(reals) != self.d_steps:
             raise ValueError(f"GAN.train_step: expected {self.d_steps} real batches, got {len(reals)}")
+        if (labels is None) != (self.num_classes is None) or (labels is not None and len(labels) != len(reals)):
+            raise ValueError(
+                f"GAN.train_step: expected {'no labels' if self.num_classes is None else f'{len(reals)} label batches'}"
+                f" (num_classes={self.num_classes}), got {'none' if labels is None else len(labels)}"
+            )
         G, D = self.generator, self.discriminator
         real_target = 1.0 - self.label_smoothing
         for i, real in enumerate(reals):
             self.opt_d.zero_grad()
-            logits_real = D.forward(real)
+            logits_real = D.forward(self._inputs(real, None if labels is None else labels[i]))
             loss_real, dlogits = losses.bce_with_logits(logits_real, real_target)
             D.backward(dlogits)
-            fake = G.forward(self.noise(len(real)))
+            fake, y_fake = self._fake(len(real))
             if i < self.d_steps - 1:
                 G.discard()
-            logits_fake = D.forward(fake)
+            logits_fake = D.forward(self._inputs(fake, y_fake))
             loss_fake, dlogits = losses.bce_with_logits(logits_fake, 0.0)
             D.backward(dlogits)
             self.opt_d.step()
@@ -126,10 +167,11 @@ class GAN:
         try:
             for j in range(self.g_steps):
                 if j > 0:
-                    fake = G.forward(self.noise(len(fake)))
+                    fake, y_fake = self._fake(len(fake))
                 self.opt_g.zero_grad()
-                g_loss, dlogits = self._generator_loss(D.forward(fake))
-                G.backward(D.backward(dlogits))
+                g_loss, dlogits = self._generator_loss(D.forward(self._inputs(fake, y_fake)))
+                dfake = D.backward(dlogits)
+                G.backward(dfake if self.num_classes is None else dfake[0])
                 self.opt_g.step()
         finally:
             D.trainable = True
@@ -142,6 +184,7 @@ class TrainConfig:
     """Everything that defines a run; stored in its checkpoints (JSON).
 
     ``generator``/``discriminator`` are model specs (see :func:`minigan.models.spec`);
+    ``num_classes``: None for an unconditional GAN, K for one conditioned on one-hot labels.
     ``options`` records the calling script's own settings (dataset, limit, width...) so that a
     resume can rebuild the same run (the trainer itself is given arrays).
     ``checkpoint_every``: also checkpoint every that many steps (0: at epoch ends only);
@@ -168,6 +211,7 @@ class TrainConfig:
     checkpoint_every: int = 0
     log_every: int | None = None
     num_samples: int = 64
+    num_classes: int | None = None
 
     def __post_init__(self) -> None:
         positive = ("epochs", "batch_size", "latent_dim", "d_steps", "g_steps", "sample_every", "num_samples")
@@ -184,6 +228,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig: expected loss in {GAN_LOSSES}, got {self.loss!r}")
         if not 0 <= self.label_smoothing < 1:
             raise ValueError(f"TrainConfig: expected 0 <= label_smoothing < 1, got {self.label_smoothing}")
+        if self.num_classes is not None and self.num_classes < 2:
+            raise ValueError(f"TrainConfig: expected num_classes >= 2 (or None), got {self.num_classes}")
         if self.checkpoint_every < 0 or (self.log_every is not None and self.log_every < 1):
             raise ValueError("TrainConfig: expected checkpoint_every >= 0 and log_every >= 1")
 
@@ -202,10 +248,19 @@ def build_gan(config: TrainConfig) -> GAN:
     backend.seed(config.seed)
     generator = models.build(config.generator)
     discriminator = models.build(config.discriminator)
-    if generator.input_shape != (config.latent_dim,):
+    expected: tuple = (config.latent_dim,)
+    if config.num_classes is not None:
+        expected = (expected, (config.num_classes,))
+    if generator.input_shape != expected:
         raise ValueError(
-            f"build_gan: expected a generator with input ({config.latent_dim},) (latent_dim), "
+            f"build_gan: expected a generator with input {expected} (latent_dim, num_classes), "
             f"got {generator.input_shape}"
+        )
+    if config.num_classes is not None and (len(discriminator.input_shape) != 2
+                                           or tuple(discriminator.input_shape[1]) != (config.num_classes,)):
+        raise ValueError(
+            f"build_gan: expected a discriminator with inputs (image shape, ({config.num_classes},)), "
+            f"got {discriminator.input_shape}"
         )
     return GAN(
         generator,
@@ -217,6 +272,7 @@ def build_gan(config: TrainConfig) -> GAN:
         config.label_smoothing,
         config.d_steps,
         config.g_steps,
+        config.num_classes,
     )
 
 
@@ -232,6 +288,21 @@ def fixed_noise(config: TrainConfig) -> np.ndarray:
     return rng.standard_normal((config.num_samples, config.latent_dim)).astype(backend.floatx())
 
 
+def class_grid(config: TrainConfig) -> tuple[np.ndarray, np.ndarray, int]:
+    """The sample grid of a conditional GAN: row k shows class k for ``columns`` noise vectors
+    (the first rows of :func:`fixed_noise`, the same in every row). Returns ``(z, y_onehot,
+    columns)`` with ``columns = max(1, num_samples // num_classes)``."""
+    k = config.num_classes
+    columns = max(1, config.num_samples // k)
+    z = np.tile(fixed_noise(config)[:columns], (k, 1))
+    y = np.eye(k, dtype=backend.floatx())[np.repeat(np.arange(k), columns)]
+    return z, y, columns
+
+
+def _is_array(images: Any) -> bool:
+    return isinstance(images, np.ndarray) or type(images).__module__.startswith("cupy")
+
+
 def _duration(seconds: float) -> str:
     minutes = seconds / 60
     if minutes < 1:
@@ -244,7 +315,10 @@ def _duration(seconds: float) -> str:
 class Trainer:
     """Runs :class:`GAN` steps over ``images`` for ``config.epochs`` epochs.
 
-    ``images``: (N, H, W, C) float in [-1, 1], moved to the backend once. ``out_dir`` (if
+    ``images``: (N, H, W, C) float in [-1, 1], moved to the backend once; or a lazy source with
+    ``len()``, ``shape`` and indexing by an integer array (:class:`~minigan.data.ImageFolder`),
+    indexed on the host per batch. ``labels``: int (N,) class indices, required for (and only
+    for) a conditional GAN; each batch gets them one-hot. ``out_dir`` (if
     given) receives ``samples/epoch_NNN.png``, ``samples.gif``, ``losses.png``,
     ``history.csv`` and ``checkpoint.npz``. ``log`` prints the summary lines.
     """
@@ -257,12 +331,18 @@ class Trainer:
         out_dir: str | Path | None = None,
         progress: bool = True,
         log: Callable[[str], None] = tqdm.write,
+        labels: Any = None,
     ) -> None:
         self.gan, self.config = gan, config
         expected = gan.discriminator.input_shape
-        if images.ndim != 4 or tuple(images.shape[1:]) != tuple(expected):
-            raise ValueError(f"Trainer: expected images (N, {', '.join(map(str, expected))}), got {images.shape}")
-        self.images = backend.as_array(images, backend.floatx())
+        if gan.num_classes is not None:
+            expected = expected[0]
+        shape = tuple(images.shape)
+        if len(shape) != 4 or shape[1:] != tuple(expected):
+            raise ValueError(f"Trainer: expected images (N, {', '.join(map(str, expected))}), got {shape}")
+        self.lazy = not _is_array(images)
+        self.images = images if self.lazy else backend.as_array(images, backend.floatx())
+        self.labels = self._check_labels(labels, len(images))
         self.batches_per_step = config.batch_size * config.d_steps
         self.steps_per_epoch = len(images) // self.batches_per_step
         if self.steps_per_epoch < 1:
@@ -278,6 +358,21 @@ class Trainer:
         self._pending: list[dict[str, Any]] = []
         self._window_start = time.perf_counter()
         self._interrupted = False
+
+    def _check_labels(self, labels: Any, n: int) -> Any:
+        k = self.gan.num_classes
+        if k is None:
+            if labels is not None:
+                raise ValueError("Trainer: got labels for an unconditional GAN (num_classes=None)")
+            return None
+        if labels is None:
+            raise ValueError(f"Trainer: expected labels (N,) for a conditional GAN (num_classes={k}), got none")
+        labels = backend.as_numpy(labels)
+        if labels.shape != (n,) or labels.dtype.kind not in "iu" or (n and (labels.min() < 0 or labels.max() >= k)):
+            raise ValueError(
+                f"Trainer: expected {n} integer labels in [0, {k - 1}], got {labels.dtype} shaped {labels.shape}"
+            )
+        return backend.as_array(labels.astype(np.int64))
 
     # -- checkpoints ------------------------------------------------------------------
     @property
@@ -341,7 +436,9 @@ class Trainer:
         with self._catch_interrupt():
             while self.step < total:
                 epoch = self.step // spe
-                order = backend.as_array(epoch_order(len(self.images), cfg.seed, epoch))
+                order = epoch_order(len(self.images), cfg.seed, epoch)
+                if not self.lazy:
+                    order = backend.as_array(order)
                 bar = tqdm(
                     total=spe, initial=self.step % spe, desc=f"epoch {epoch + 1}/{cfg.epochs}",
                     disable=not self.progress, leave=False, unit="step",
@@ -368,8 +465,17 @@ class Trainer:
     def _train_one(self, order: Any, position: int) -> None:
         b, k = self.config.batch_size, self.config.d_steps
         index = order[position * b * k:(position + 1) * b * k]
-        reals = [self.images[index[i * b:(i + 1) * b]] for i in range(k)]
-        self._pending.append(self.gan.train_step(reals))
+        parts = [index[i * b:(i + 1) * b] for i in range(k)]
+        if self.lazy:
+            reals = [backend.as_array(self.images[part], backend.floatx()) for part in parts]
+            parts = [backend.as_array(part) for part in parts]
+        else:
+            reals = [self.images[part] for part in parts]
+        if self.labels is None:
+            self._pending.append(self.gan.train_step(reals))
+        else:
+            eye = backend.xp().eye(self.gan.num_classes, dtype=backend.floatx())
+            self._pending.append(self.gan.train_step(reals, [eye[self.labels[part]] for part in parts]))
         self.step += 1
 
     def _flush(self, bar: Any = None) -> None:
@@ -434,9 +540,12 @@ class Trainer:
         self.save_checkpoint()
 
     def save_samples(self, path: str | Path) -> None:
-        """A grid of G(fixed noise) in inference mode."""
-        z = backend.as_array(fixed_noise(self.config))
-        plots.save_grid(self.gan.generate(z), path)
+        """A grid of G(fixed noise) in inference mode; one class per row when conditional."""
+        if self.gan.num_classes is None:
+            plots.save_grid(self.gan.generate(backend.as_array(fixed_noise(self.config))), path)
+            return
+        z, y, columns = class_grid(self.config)
+        plots.save_grid(self.gan.generate(backend.as_array(z), backend.as_array(y)), path, columns=columns)
 
     def _save_if_possible(self) -> None:
         if self.checkpoint_path is not None:
