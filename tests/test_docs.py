@@ -1,4 +1,4 @@
-"""The docs cannot drift from the code: every ```python block of docs/*.md runs here.
+"""The docs cannot drift from the code: every ```python block of docs/*.md and README.md runs here.
 
 Only blocks fenced exactly as ```python are executed (```bash, ```text, ```math are not).
 The blocks of one page run in order in one shared namespace, each page in a fresh one,
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = sorted(DOCS.glob("*.md"))
+PAGES = [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md"]
 FIGURE_SCRIPTS = sorted((DOCS / "figures").glob("*.py"))
 
 _FENCE = re.compile(r"^```(\S*)\s*$")
