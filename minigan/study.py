@@ -170,11 +170,9 @@ def parse_vary(texts: Iterable[str]) -> list[Variant]:
             except ValueError as exc:
                 raise ValueError(f"--vary {text!r}: bad value {value.strip()!r} for {key}: {exc}") from None
         axes.append(axis)
-    variants = []
-    for point in itertools.product(*axes):
-        overrides = dict(point)
-        variants.append(Variant(format_overrides(overrides), overrides))
-    return variants if axes else []
+    if not axes:
+        return []
+    return [Variant(format_overrides(dict(point)), dict(point)) for point in itertools.product(*axes)]
 
 
 def combine(*groups: Sequence[Variant]) -> list[Variant]:
