@@ -2,6 +2,8 @@
 
     minigan sample CHECKPOINT -n 64 --out grid.png [--npy samples.npy] [--seed 0] [--label K]
     minigan interpolate CHECKPOINT --out interp.png [--rows 8] [--steps 10] [--seed 0] [--slerp] [--label K]
+    minigan train-classifier                     (the MNIST classifier behind evaluate; trained once, cached)
+    minigan evaluate CHECKPOINT|SAMPLES.npy      (FID, Inception Score, class histogram, confidence)
 
 Both rebuild the generator from the spec its checkpoint records, conditional ones included:
 their samples come one class per row, or all of class ``--label``.
@@ -17,12 +19,11 @@ import argparse
 import math
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, NamedTuple
 
 import numpy as np
 
-from minigan import backend, checkpoint, models, nn, plots
+from minigan import backend, checkpoint, plots, sampling
+from minigan.evaluate.cli import add_evaluate_parser, add_train_classifier_parser
 from minigan.interpolate import lerp, slerp
 
 
@@ -36,12 +37,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-class LoadedGenerator(NamedTuple):
-    generator: nn.Sequential
-    latent_dim: int
-    num_classes: int | None  # None: unconditional; K: the generator takes [z, y_onehot]
-
-
 def _at_least_two(text: str) -> int:
     value = _positive_int(text)
     if value < 2:
@@ -49,53 +44,14 @@ def _at_least_two(text: str) -> int:
     return value
 
 
-def load_generator(path: str | Path) -> LoadedGenerator:
-    """The generator stored in a training checkpoint, its latent size and (if conditional) its
-    number of classes."""
-    ckpt = checkpoint.load(path)
-    config = ckpt.meta.get("config", {})
-    spec = config.get("generator")
-    if not isinstance(spec, dict):
-        raise checkpoint.CheckpointError(f"checkpoint {path}: expected a GAN training checkpoint, found no generator")
-    generator = models.build(spec)
-    ckpt.restore_model("generator", generator)
-    num_classes = config.get("num_classes")
-    if num_classes is None:
-        return LoadedGenerator(generator, int(generator.input_shape[0]), None)
-    return LoadedGenerator(generator, int(generator.input_shape[0][0]), int(num_classes))
-
-
-def _labels(loaded: LoadedGenerator, label: int | None, n: int, per_class: int) -> np.ndarray | None:
-    """Class indices for ``n`` conditional samples: all ``label``, else ``per_class`` of each class in
-    turn (cycling through the classes)."""
-    if loaded.num_classes is None:
-        if label is not None:
-            raise ValueError(f"--label {label}: the checkpoint's generator is unconditional")
-        return None
-    if label is not None and not 0 <= label < loaded.num_classes:
-        raise ValueError(f"--label: expected a class in [0, {loaded.num_classes - 1}], got {label}")
-    return np.full(n, label) if label is not None else (np.arange(n) // per_class) % loaded.num_classes
-
-
-def _generate(loaded: LoadedGenerator, z: np.ndarray, labels: np.ndarray | None) -> Any:
-    """``G(z)`` or ``G([z, onehot(labels)])`` in inference mode, 256 at a time."""
-    z = backend.as_array(z, backend.floatx())
-    y = None if labels is None else backend.as_array(np.eye(loaded.num_classes, dtype=backend.floatx())[labels])
-    chunks = []
-    for i in range(0, len(z), 256):
-        inputs = z[i:i + 256] if y is None else [z[i:i + 256], y[i:i + 256]]
-        chunks.append(loaded.generator.forward(inputs, training=False))
-    return backend.xp().concatenate(chunks)
-
-
 def sample(args: argparse.Namespace) -> int:
     """Draw ``-n`` images from G(z), z ~ N(0, 1) seeded by ``--seed``, G in inference mode;
     conditional: one class per row (``ceil(n / K)`` per row), or all of ``--label``."""
-    loaded = load_generator(args.checkpoint)
+    loaded = sampling.load_generator(args.checkpoint)
     backend.seed(args.seed)
     z = backend.as_numpy(backend.rng().standard_normal((args.n, loaded.latent_dim), dtype=backend.floatx()))
     columns = math.ceil(args.n / loaded.num_classes) if loaded.num_classes and args.label is None else None
-    images = _generate(loaded, z, _labels(loaded, args.label, args.n, columns or 1))
+    images = sampling.generate(loaded, z, sampling.class_labels(loaded, args.label, args.n, columns or 1))
     out = args.out or (None if args.npy else "grid.png")
     if out:
         plots.save_grid(images, out, columns=columns)
@@ -116,8 +72,12 @@ def add_sample(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--npy", default=None, help="write the samples (N, H, W, C) in [-1, 1] to this .npy file")
     parser.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
-    parser.add_argument("--label", type=int, default=None,
-                        help="conditional models: draw every sample of this class (default: one class per row)")
+    parser.add_argument(
+        "--label",
+        type=int,
+        default=None,
+        help="conditional models: draw every sample of this class (default: one class per row)",
+    )
     parser.set_defaults(run=sample)
 
 
@@ -125,13 +85,13 @@ def interpolate(args: argparse.Namespace) -> int:
     """``--rows`` pairs (z1, z2) ~ N(0, 1) seeded by ``--seed``; row r shows G at ``--steps``
     points from z1 (a = 0) to z2 (a = 1), linear or (``--slerp``) spherical. Conditional: every
     row keeps one label, ``--label`` or row r's class r mod K."""
-    loaded = load_generator(args.checkpoint)
+    loaded = sampling.load_generator(args.checkpoint)
     rng = np.random.default_rng(args.seed)
     z1, z2 = (rng.standard_normal((args.rows, loaded.latent_dim)).astype(backend.floatx()) for _ in range(2))
     path = (slerp if args.slerp else lerp)(z1, z2, np.linspace(0.0, 1.0, args.steps))
-    labels = _labels(loaded, args.label, args.rows, 1)
+    labels = sampling.class_labels(loaded, args.label, args.rows, 1)
     labels = None if labels is None else np.repeat(labels, args.steps)
-    images = _generate(loaded, path.reshape(-1, loaded.latent_dim), labels)
+    images = sampling.generate(loaded, path.reshape(-1, loaded.latent_dim), labels)
     plots.save_grid(images, args.out, columns=args.steps)
     kind = "spherical" if args.slerp else "linear"
     print(f"wrote {args.rows} {kind} interpolations of {args.steps} steps to {args.out}")
@@ -143,17 +103,25 @@ def add_interpolate(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("checkpoint", help="a checkpoint.npz written by a GAN training run")
     parser.add_argument("--out", default="interp.png", help="PNG of the rows (default: interp.png)")
     parser.add_argument("--rows", type=_positive_int, default=8, help="number of (z1, z2) pairs (default: 8)")
-    parser.add_argument("--steps", type=_at_least_two, default=10,
-                        help="images per row, a = 0 ... 1 (default: 10)")
+    parser.add_argument("--steps", type=_at_least_two, default=10, help="images per row, a = 0 ... 1 (default: 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of z1 and z2 (default: 0)")
     parser.add_argument("--slerp", action="store_true", help="spherical instead of linear interpolation")
-    parser.add_argument("--label", type=int, default=None,
-                        help="conditional models: the class of every row (default: row r shows class r mod K)")
+    parser.add_argument(
+        "--label",
+        type=int,
+        default=None,
+        help="conditional models: the class of every row (default: row r shows class r mod K)",
+    )
     parser.set_defaults(run=interpolate)
 
 
 #: Registered subcommands; add ``add_<name>`` functions here.
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_sample, add_interpolate]
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_sample,
+    add_interpolate,
+    add_train_classifier_parser,
+    add_evaluate_parser,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from minigan import backend, checkpoint, models
+from minigan import backend, sampling
 from minigan.evaluate.classifier import (
     cache_path,
     check_images,
@@ -95,19 +95,14 @@ def load_samples(source: str | os.PathLike, n: int, seed: int = 0) -> np.ndarray
     raise ValueError(f"evaluate: expected a .npy of images or a checkpoint .npz, got {path.name}")
 
 
-def sample_checkpoint(path: Path, n: int, seed: int = 0, batch_size: int = 500) -> np.ndarray:
+def sample_checkpoint(path: Path, n: int, seed: int = 0) -> np.ndarray:
     """``n`` images ``G(z)``, ``z ~ N(0, 1)`` seeded by ``seed``, from the generator of the trainer's
-    checkpoint at ``path`` (rebuilt from its spec, in inference mode)."""
-    ckpt = checkpoint.load(path)  # CheckpointError is a ValueError naming the file
-    spec = ckpt.meta.get("config", {}).get("generator")
-    if not isinstance(spec, dict):
-        raise ValueError(f"evaluate: {path}: expected a GAN training checkpoint, found no generator")
-    generator = models.build(spec)
-    ckpt.restore_model("generator", generator)
+    checkpoint at ``path`` (in inference mode); a conditional generator draws the classes in turn."""
+    loaded = sampling.load_generator(path)  # CheckpointError is a ValueError naming the file
     backend.seed(seed)
-    z = backend.rng().standard_normal((n, int(generator.input_shape[0])), dtype=backend.floatx())
-    chunks = [generator.forward(z[i : i + batch_size], training=False) for i in range(0, n, batch_size)]
-    return check_images(np.concatenate([backend.as_numpy(c) for c in chunks]), str(path))
+    z = backend.as_numpy(backend.rng().standard_normal((n, loaded.latent_dim), dtype=backend.floatx()))
+    images = sampling.generate(loaded, z, sampling.class_labels(loaded, None, n, per_class=1))
+    return check_images(backend.as_numpy(images), str(path))
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
