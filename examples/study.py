@@ -64,9 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--steps", type=_positive_int, default=None,
                        help="train each configuration this many steps instead of --epochs epochs")
     group.add_argument("--eval", action="store_true", default=False,
-                       help="FID of each configuration's samples (needs the cached classifier; skipped otherwise)")
-    group.add_argument("--eval-samples", type=_positive_int, default=2000,
-                       help="samples per FID (default: 2000)")
+                       help="FID of --eval-samples samples of each configuration (needs the cached classifier; "
+                            "skipped otherwise)")
     return parser
 
 
@@ -102,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     scorer = None
     if args.eval:
         if options["dataset"] == "mnist":
-            scorer = study.fid_scorer(args.eval_samples)
+            scorer = study.fid_scorer(options["eval_samples"])
         else:
             print(f"--eval: skipping the FID (its classifier knows MNIST, not {options['dataset']})")
     budget = f"{args.steps} steps" if args.steps else f"{base.epochs} epochs"

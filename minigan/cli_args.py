@@ -45,6 +45,8 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "sample_every": 1,
     "checkpoint_every": 0,
     "log_every": None,
+    "eval_every": 0,
+    "eval_samples": 2000,
 }
 
 #: Options that are a property of this machine or invocation, not of the run: never taken from a checkpoint.
@@ -80,7 +82,7 @@ def train_config_kwargs(options: dict[str, Any]) -> dict[str, Any]:
     and ``num_classes``); ``options`` minus :data:`LOCAL_OPTIONS` is stored for resuming."""
     lr = options["lr"]
     names = ("epochs", "batch_size", "beta1", "beta2", "latent_dim", "d_steps", "g_steps", "loss",
-             "label_smoothing", "seed", "sample_every", "checkpoint_every", "log_every")
+             "label_smoothing", "seed", "sample_every", "checkpoint_every", "log_every", "eval_every", "eval_samples")
     return {
         "options": {k: v for k, v in options.items() if k not in LOCAL_OPTIONS},
         "lr_g": options["lr_g"] or lr,
@@ -157,6 +159,9 @@ class TrainingScript:
         add("--checkpoint-every", "also checkpoint every N steps (0: at epoch ends only)", type=number(int, 0))
         add("--log-every", "read losses from the device every N steps (default: 1 on numpy, 50 on cupy)",
             type=POSITIVE_INT)
+        add("--eval-every", "every N epochs, score samples with minigan's MNIST classifier: FID, Inception Score "
+            "(0: never; needs python -m minigan train-classifier once)", type=number(int, 0))
+        add("--eval-samples", "samples scored by --eval-every", type=number(int, 2))
         parser.add_argument("--no-progress", action="store_true", default=False, help="no progress bar")
         return parser
 
@@ -225,8 +230,9 @@ class TrainingScript:
                 print(f"\ninterrupted; checkpoint of step {trainer.saved_step} in {where}; "
                       f"continue with --resume {where}")
             return 130
-        print(f"done: {trainer.step} steps; samples, samples.gif, losses.png, history.csv, checkpoint.npz in "
-              f"{options['out']}")
+        quality = ", quality.csv" if trainer.quality else ""
+        print(f"done: {trainer.step} steps; samples, samples.gif, losses.png, history.csv{quality}, checkpoint.npz "
+              f"in {options['out']}")
         return 0
 
 

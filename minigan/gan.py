@@ -190,6 +190,8 @@ class TrainConfig:
     ``checkpoint_every``: also checkpoint every that many steps (0: at epoch ends only);
     ``log_every``: read the losses from the device every that many steps (None: 1 on
     NumPy, 50 on CuPy). Batches drop the remainder of an epoch (fixed shapes).
+    ``eval_every``: every that many epochs, score ``eval_samples`` generated images with
+    :mod:`minigan.evaluate` (FID, Inception Score; MNIST-sized images only; 0: never).
     """
 
     generator: dict = field(default_factory=lambda: models.spec("dcgan_generator"))
@@ -212,6 +214,8 @@ class TrainConfig:
     log_every: int | None = None
     num_samples: int = 64
     num_classes: int | None = None
+    eval_every: int = 0
+    eval_samples: int = 2000
 
     def __post_init__(self) -> None:
         positive = ("epochs", "batch_size", "latent_dim", "d_steps", "g_steps", "sample_every", "num_samples")
@@ -230,6 +234,11 @@ class TrainConfig:
             raise ValueError(f"TrainConfig: expected 0 <= label_smoothing < 1, got {self.label_smoothing}")
         if self.num_classes is not None and self.num_classes < 2:
             raise ValueError(f"TrainConfig: expected num_classes >= 2 (or None), got {self.num_classes}")
+        if self.eval_every < 0 or self.eval_samples < 2:
+            raise ValueError(
+                f"TrainConfig: expected eval_every >= 0 and eval_samples >= 2, got {self.eval_every} "
+                f"and {self.eval_samples}"
+            )
         if self.checkpoint_every < 0 or (self.log_every is not None and self.log_every < 1):
             raise ValueError("TrainConfig: expected checkpoint_every >= 0 and log_every >= 1")
 
@@ -276,6 +285,20 @@ def build_gan(config: TrainConfig) -> GAN:
     )
 
 
+def mnist_quality(image_shape: Sequence[int]) -> Callable[[np.ndarray], dict[str, Any]]:
+    """The default scorer of ``eval_every``: :func:`minigan.evaluate.evaluate_samples` with the
+    cached MNIST classifier (trained once by ``python -m minigan train-classifier``)."""
+    if tuple(image_shape) != (28, 28, 1):
+        raise ValueError(
+            f"eval_every: the quality scores use minigan's MNIST classifier, so they need images "
+            f"(28, 28, 1); got {tuple(image_shape)}"
+        )
+    from minigan.evaluate import evaluate_samples, get_classifier
+
+    classifier = get_classifier(train_if_missing=False)  # a ValueError naming the command to run
+    return lambda images: evaluate_samples(images, classifier, n=None)
+
+
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     """The shuffled order of ``n`` examples in (0-based) ``epoch``: a function of seed and epoch
     only, so a resumed run sees the same batches without storing an iterator."""
@@ -320,7 +343,9 @@ class Trainer:
     indexed on the host per batch. ``labels``: int (N,) class indices, required for (and only
     for) a conditional GAN; each batch gets them one-hot. ``out_dir`` (if
     given) receives ``samples/epoch_NNN.png``, ``samples.gif``, ``losses.png``,
-    ``history.csv`` and ``checkpoint.npz``. ``log`` prints the summary lines.
+    ``history.csv`` and ``checkpoint.npz`` (and ``quality.csv`` when ``config.eval_every``
+    is set). ``log`` prints the summary lines. ``evaluate(images) -> figures`` scores samples
+    for ``eval_every`` (default: :func:`mnist_quality`).
     """
 
     def __init__(
@@ -332,6 +357,7 @@ class Trainer:
         progress: bool = True,
         log: Callable[[str], None] = tqdm.write,
         labels: Any = None,
+        evaluate: Callable[[np.ndarray], dict[str, Any]] | None = None,
     ) -> None:
         self.gan, self.config = gan, config
         expected = gan.discriminator.input_shape
@@ -354,6 +380,10 @@ class Trainer:
         self.log_every = config.log_every or (1 if backend.get_backend() == "numpy" else 50)
         self.step = 0
         self.history: list[tuple[float, ...]] = []
+        self.quality: list[tuple[float, ...]] = []
+        self.evaluate = evaluate
+        if config.eval_every and evaluate is None:
+            self.evaluate = mnist_quality(shape[1:])
         self.saved_step: int | None = None
         self._pending: list[dict[str, Any]] = []
         self._window_start = time.perf_counter()
@@ -400,7 +430,10 @@ class Trainer:
                 "rng_state": rng_state,
                 "backend": backend.get_backend(),
             },
-            {"history": np.asarray(self.history, dtype=np.float64).reshape(-1, len(plots.HISTORY_COLUMNS))},
+            {
+                "history": np.asarray(self.history, dtype=np.float64).reshape(-1, len(plots.HISTORY_COLUMNS)),
+                "quality": np.asarray(self.quality, dtype=np.float64).reshape(-1, len(plots.QUALITY_COLUMNS)),
+            },
         )
         self.saved_step = self.step
         return path
@@ -415,6 +448,8 @@ class Trainer:
         ckpt.restore_optimizer("discriminator", self.gan.opt_d)
         self.step = int(ckpt.meta["step"])
         self.history = [tuple(row) for row in ckpt.array("history")]
+        if "array/quality" in ckpt.arrays:
+            self.quality = [tuple(row) for row in ckpt.array("quality")]
         if ckpt.meta.get("rng_state") is not None and backend.get_backend() == ckpt.meta.get("backend"):
             backend.set_rng_state(ckpt.meta["rng_state"])
         else:
@@ -529,6 +564,8 @@ class Trainer:
                 f"epoch {epoch}/{self.config.epochs}: d_loss {mean[0]:.4f} g_loss {mean[1]:.4f} "
                 f"D(x) {mean[2]:.3f} D(G(z)) {mean[3]:.3f} {mean[4]:.0f} img/s (step {self.step})"
             )
+        if self.evaluate is not None and self.config.eval_every and epoch % self.config.eval_every == 0:
+            self._score_samples(epoch)
         if self.out_dir is None:
             return
         if epoch % self.config.sample_every == 0 or epoch == self.config.epochs:
@@ -536,8 +573,30 @@ class Trainer:
             plots.save_gif(sorted((self.out_dir / "samples").glob("epoch_*.png")), self.out_dir / "samples.gif")
         history = np.asarray(self.history, dtype=np.float64)
         plots.save_history_csv(history, self.out_dir / "history.csv")
-        plots.plot_history(history, self.out_dir / "losses.png")
+        quality = np.asarray(self.quality, dtype=np.float64).reshape(-1, len(plots.QUALITY_COLUMNS))
+        if len(quality):
+            plots.save_history_csv(quality, self.out_dir / "quality.csv", plots.QUALITY_COLUMNS)
+        plots.plot_history(history, self.out_dir / "losses.png", quality)
         self.save_checkpoint()
+
+    def _score_samples(self, epoch: int) -> None:
+        """Score ``eval_samples`` images of G (inference mode) drawn from their own seeded
+        generator, so that the training's random stream, and exact resume, are untouched."""
+        cfg, k = self.config, self.gan.num_classes
+        rng = np.random.default_rng([cfg.seed, 2, epoch])
+        z = backend.as_array(rng.standard_normal((cfg.eval_samples, cfg.latent_dim)), backend.floatx())
+        y = None if k is None else backend.as_array(np.eye(k)[np.arange(cfg.eval_samples) % k], backend.floatx())
+        figures = self.evaluate(backend.as_numpy(self.gan.generate(z, y)))
+        histogram = np.asarray(figures["class_histogram"])
+        covered = int((histogram >= 0.01 * histogram.sum()).sum())
+        self.quality.append(
+            (self.step, epoch, figures["fid"], figures["inception_score"], figures["mean_confidence"], covered)
+        )
+        self.log(
+            f"epoch {epoch}: FID {figures['fid']:.2f}, Inception Score {figures['inception_score']:.2f}, "
+            f"mean confidence {figures['mean_confidence']:.3f}, {covered} classes with >= 1% of "
+            f"{cfg.eval_samples} samples"
+        )
 
     def save_samples(self, path: str | Path) -> None:
         """A grid of G(fixed noise) in inference mode; one class per row when conditional."""

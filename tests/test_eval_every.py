@@ -1,0 +1,94 @@
+"""``eval_every``: sample-quality figures logged during training, saved, plotted and resumed."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from minigan import checkpoint, models
+from minigan.gan import TrainConfig, Trainer, build_gan
+
+
+def tiny_config(**overrides) -> TrainConfig:
+    values = dict(
+        generator=models.spec("dcgan_generator", latent_dim=8, width=1 / 32),
+        discriminator=models.spec("dcgan_discriminator", width=1 / 16),
+        epochs=4, batch_size=16, latent_dim=8, seed=3, eval_every=2, eval_samples=24,
+    )
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+@pytest.fixture(scope="module")
+def images() -> np.ndarray:
+    return np.tanh(np.random.default_rng(0).standard_normal((32, 28, 28, 1))).astype(np.float32)
+
+
+class RecordingScorer:
+    """Stands in for the classifier: figures computed from the images it is given."""
+
+    def __init__(self) -> None:
+        self.calls: list[np.ndarray] = []
+
+    def __call__(self, samples: np.ndarray) -> dict:
+        self.calls.append(samples)
+        histogram = np.zeros(10, int)
+        histogram[:3] = [len(samples) - 2, 1, 1]  # classes 1 and 2 below 1% of a large set, not of 24
+        return {"fid": float(np.abs(samples).mean()), "inception_score": 1.5, "mean_confidence": 0.5,
+                "class_histogram": histogram.tolist()}
+
+
+def test_quality_is_scored_every_n_epochs_and_written_plotted_and_checkpointed(images, tmp_path):
+    scorer = RecordingScorer()
+    trainer = Trainer(build_gan(tiny_config()), images, tiny_config(), out_dir=tmp_path, progress=False,
+                      log=lambda line: None, evaluate=scorer)
+    trainer.fit()
+    assert len(scorer.calls) == 2  # after epochs 2 and 4
+    assert all(c.shape == (24, 28, 28, 1) and c.dtype == np.float32 and np.abs(c).max() <= 1 for c in scorer.calls)
+    assert [row[:2] for row in trainer.quality] == [(4, 2), (8, 4)]
+    with open(tmp_path / "quality.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["2", "4"] and rows[0]["classes_covered"] == "3"
+    assert float(rows[1]["fid"]) == pytest.approx(trainer.quality[1][2], rel=1e-5)
+    assert (tmp_path / "losses.png").stat().st_size > 0
+    np.testing.assert_array_equal(checkpoint.load(tmp_path / "checkpoint.npz").array("quality"), trainer.quality)
+
+
+def test_scoring_leaves_the_training_bit_identical_and_resume_keeps_the_figures(images, tmp_path):
+    plain = Trainer(build_gan(tiny_config(eval_every=0)), images, tiny_config(eval_every=0), progress=False,
+                    log=lambda line: None)
+    plain.fit()
+    first = Trainer(build_gan(tiny_config(epochs=2)), images, tiny_config(epochs=2), out_dir=tmp_path,
+                    progress=False, log=lambda line: None, evaluate=RecordingScorer())
+    first.fit()
+    resumed = Trainer(build_gan(tiny_config()), images, tiny_config(), out_dir=tmp_path, progress=False,
+                      log=lambda line: None, evaluate=RecordingScorer())
+    resumed.load_checkpoint(tmp_path / "checkpoint.npz")
+    assert len(resumed.quality) == 1
+    resumed.fit()
+    assert len(resumed.quality) == 2
+    for key, value in plain.gan.generator.params.items():
+        np.testing.assert_array_equal(resumed.gan.generator.params[key], value)
+
+
+def test_default_scorer_needs_mnist_sized_images():
+    config = tiny_config(
+        generator=models.spec("dcgan_generator", latent_dim=8, width=1 / 32, image_shape=(32, 32, 3)),
+        discriminator=models.spec("dcgan_discriminator", width=1 / 16, image_shape=(32, 32, 3)),
+    )
+    colour = np.zeros((16, 32, 32, 3), np.float32)
+    with pytest.raises(ValueError, match=r"need images \(28, 28, 1\); got \(32, 32, 3\)"):
+        Trainer(build_gan(config), colour, config, progress=False)
+
+
+def test_default_scorer_without_a_trained_classifier_says_which_command_to_run(images, tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
+    with pytest.raises(ValueError, match="python -m minigan train-classifier"):
+        Trainer(build_gan(tiny_config()), images, tiny_config(), progress=False)
+
+
+def test_eval_every_must_not_be_negative():
+    with pytest.raises(ValueError, match="expected eval_every >= 0"):
+        tiny_config(eval_every=-1)
