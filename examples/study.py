@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from minigan import backend, study
+from minigan import backend, cli_args, study
 
 EXAMPLE = Path(__file__).resolve().parent / "mnist_dcgan.py"
 
@@ -35,16 +35,6 @@ def _example() -> Any:
 
 
 mnist_dcgan = _example()
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--study", choices=sorted(study.STUDIES), default=None, help="a named study (listed below)")
     group.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
                        help="also vary KEY over these values (repeatable: the grid product of all)")
-    group.add_argument("--steps", type=_positive_int, default=None,
+    group.add_argument("--steps", type=cli_args.POSITIVE_INT, default=None,
                        help="train each configuration this many steps instead of --epochs epochs")
     group.add_argument("--eval", action="store_true", default=False,
                        help="FID of --eval-samples samples of each configuration (needs the cached classifier; "

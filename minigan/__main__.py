@@ -23,25 +23,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from minigan import backend, checkpoint, plots, sampling
+from minigan.cli_args import POSITIVE_INT, number
 from minigan.evaluate.cli import add_evaluate_parser, add_train_classifier_parser
 from minigan.interpolate import lerp, slerp
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
-
-
-def _at_least_two(text: str) -> int:
-    value = _positive_int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}")
-    return value
 
 
 def sample(args: argparse.Namespace) -> int:
@@ -66,7 +50,7 @@ def sample(args: argparse.Namespace) -> int:
 def add_sample(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sample", help="draw samples from a checkpoint's generator")
     parser.add_argument("checkpoint", help="a checkpoint.npz written by a GAN training run")
-    parser.add_argument("-n", type=_positive_int, default=64, help="number of samples (default: 64)")
+    parser.add_argument("-n", type=POSITIVE_INT, default=64, help="number of samples (default: 64)")
     parser.add_argument(
         "--out", default=None, help="write a grid of the samples to this PNG (default: grid.png unless --npy is given)"
     )
@@ -102,8 +86,8 @@ def add_interpolate(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("interpolate", help="decode paths between two noise vectors of a checkpoint's G")
     parser.add_argument("checkpoint", help="a checkpoint.npz written by a GAN training run")
     parser.add_argument("--out", default="interp.png", help="PNG of the rows (default: interp.png)")
-    parser.add_argument("--rows", type=_positive_int, default=8, help="number of (z1, z2) pairs (default: 8)")
-    parser.add_argument("--steps", type=_at_least_two, default=10, help="images per row, a = 0 ... 1 (default: 10)")
+    parser.add_argument("--rows", type=POSITIVE_INT, default=8, help="number of (z1, z2) pairs (default: 8)")
+    parser.add_argument("--steps", type=number(int, 2), default=10, help="images per row, a = 0 ... 1 (default: 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of z1 and z2 (default: 0)")
     parser.add_argument("--slerp", action="store_true", help="spherical instead of linear interpolation")
     parser.add_argument(

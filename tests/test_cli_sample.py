@@ -58,7 +58,7 @@ def test_sample_refuses_zero_samples_with_an_argparse_error(trained, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["sample", str(trained[1]), "-n", "0"])
     assert exit_info.value.code == 2
-    assert "argument -n: expected an integer >= 1, got '0'" in capsys.readouterr().err
+    assert "argument -n: expected a value >= 1, got '0'" in capsys.readouterr().err
 
 
 def test_python_dash_m_minigan_runs_the_dispatcher():

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minigan import backend, losses, nn
+from minigan import backend, losses, models, nn
 from minigan.gradcheck import check_gradients, check_layer
 
 GRADCHECK = settings(max_examples=25, deadline=None, derandomize=True)
@@ -116,45 +116,11 @@ def test_sigmoid_is_stable_and_exact_for_large_inputs():
     np.testing.assert_allclose(y, [[0.0, 1 / (1 + np.exp(30)), 0.5, 1 / (1 + np.exp(-30)), 1.0]], atol=1e-7)
 
 
-def _tiny_dcgan(latent_dim: int) -> tuple[nn.Sequential, nn.Sequential]:
-    """The DCGAN of the TensorFlow tutorial at a few channels and 8x8 images."""
-    generator = nn.Sequential(
-        [
-            nn.Dense(2 * 2 * 4, use_bias=False),
-            nn.BatchNormalization(),
-            nn.LeakyReLU(),
-            nn.Reshape((2, 2, 4)),
-            nn.Conv2DTranspose(3, 5, strides=1, padding="same", use_bias=False),
-            nn.BatchNormalization(),
-            nn.LeakyReLU(),
-            nn.Conv2DTranspose(2, 5, strides=2, padding="same", use_bias=False),
-            nn.BatchNormalization(),
-            nn.LeakyReLU(),
-            nn.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False),
-            nn.Tanh(),
-        ]
-    )
-    discriminator = nn.Sequential(
-        [
-            nn.Conv2D(2, 5, strides=2, padding="same"),
-            nn.LeakyReLU(),
-            nn.Dropout(0.3),
-            nn.Conv2D(3, 5, strides=2, padding="same"),
-            nn.LeakyReLU(),
-            nn.Dropout(0.3),
-            nn.Flatten(),
-            nn.Dense(1),
-        ]
-    )
-    return generator, discriminator
-
-
 def test_whole_dcgan_generator_to_discriminator_to_loss_gradients_match(rng):
     """d loss / d z and d loss / d every parameter of G and D, through BN and dropout in training mode."""
-    with backend.default_float("float64"):
-        generator, discriminator = _tiny_dcgan(latent_dim=6)
-        generator.build_for((6,))
-        discriminator.build_for((8, 8, 1))
+    with backend.default_float("float64"):  # the tutorial's DCGAN at a few channels and 8x8 images
+        generator = models.dcgan_generator(latent_dim=6, image_shape=(8, 8, 1), channels=(4, 3, 2))
+        discriminator = models.dcgan_discriminator(image_shape=(8, 8, 1), channels=(2, 3))
     for bn in (layer for layer in generator.layers if isinstance(layer, nn.BatchNormalization)):
         bn.params["gamma"][...] = rng.uniform(0.5, 1.5, bn.params["gamma"].shape)
         bn.params["beta"][...] = 0.1 * rng.standard_normal(bn.params["beta"].shape)

@@ -5,31 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from minigan import backend, nn
-
-
-def tutorial_generator() -> nn.Sequential:
-    return nn.Sequential(
-        [
-            nn.Dense(7 * 7 * 256, use_bias=False),
-            nn.BatchNormalization(),
-            nn.LeakyReLU(),
-            nn.Reshape((7, 7, 256)),
-            nn.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False),
-            nn.BatchNormalization(),
-            nn.LeakyReLU(),
-            nn.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False),
-            nn.BatchNormalization(),
-            nn.LeakyReLU(),
-            nn.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False),
-            nn.Tanh(),
-        ],
-        input_shape=(100,),
-    )
+from minigan import backend, models, nn
 
 
 def test_summary_counts_parameters_as_keras_does_for_the_tutorial_generator():
-    text = tutorial_generator().summary(print_fn=lambda s: None)
+    text = models.dcgan_generator().summary(print_fn=lambda s: None)
     assert "Total params: 2,330,944" in text
     assert "Trainable params: 2,305,472" in text
     assert "(None, 28, 28, 1)" in text
@@ -146,7 +126,7 @@ def test_bad_arguments_are_refused_with_a_clear_message(make, message):
 
 
 def test_the_generator_and_discriminator_stay_float32_end_to_end(rng):
-    generator = tutorial_generator()
+    generator = models.dcgan_generator()
     discriminator = nn.Sequential(
         [nn.Conv2D(64, 5, 2, "same"), nn.LeakyReLU(), nn.Dropout(0.3), nn.Flatten(), nn.Dense(1)],
         input_shape=(28, 28, 1),
