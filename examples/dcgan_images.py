@@ -20,7 +20,7 @@ import sys
 from typing import Any
 
 from minigan import cli_args, models
-from minigan.gan import TrainConfig
+from minigan.trainer import TrainConfig
 
 SOURCES = ("cifar10", "svhn", "folder")
 

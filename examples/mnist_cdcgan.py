@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 from minigan import cli_args, models
-from minigan.gan import TrainConfig
+from minigan.trainer import TrainConfig
 
 NUM_CLASSES = 10
 

@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from minigan import cli_args, models
-from minigan.gan import TrainConfig
+from minigan.trainer import TrainConfig
 
 #: The presets; the first, the tutorial's own settings, is the default.
 PRESETS: dict[str, dict[str, Any]] = {

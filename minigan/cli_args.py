@@ -1,7 +1,7 @@
 """The command line shared by the training examples: common options, presets, resume and the run.
 
 An example describes itself as a :class:`TrainingScript` (its defaults, presets, how options
-become a :class:`~minigan.gan.TrainConfig` and how its data is loaded) and calls
+become a :class:`~minigan.trainer.TrainConfig` and how its data is loaded) and calls
 :meth:`TrainingScript.main`. Every script then has the same options (``--epochs``,
 ``--batch-size``, ``--lr``, ... ``--resume``), the same outputs (sample grids, GIF, loss
 figure, CSV, checkpoints) and the same errors. Where an option comes from, lowest first:
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from minigan import backend, checkpoint
-from minigan.gan import Diverged, TrainConfig, Trainer, build_gan
+from minigan.trainer import Diverged, TrainConfig, Trainer, build_gan
 
 #: The options every training script has, and their defaults (a script may change them).
 COMMON_DEFAULTS: dict[str, Any] = {

@@ -1,7 +1,7 @@
 """Studies: several configurations of one GAN trained for the same budget, then compared.
 
 A study is a list of :class:`Variant` s, each a label and *overrides* of a base
-:class:`~minigan.gan.TrainConfig` (``{"beta1": 0.5}``, ``{"batch_norm": False}``...).
+:class:`~minigan.trainer.TrainConfig` (``{"beta1": 0.5}``, ``{"batch_norm": False}``...).
 :data:`STUDIES` holds the studies of the literature; :func:`parse_vary` turns
 ``"key=v1,v2"`` options into a grid, and :func:`combine` takes the product of both::
 
@@ -9,7 +9,7 @@ A study is a list of :class:`Variant` s, each a label and *overrides* of a base
     results = run_study(base_config, variants, images, "runs/study", steps=500)
 
 Every variant trains from the same seed (the same initial weights when the architecture is
-the same, the same batch order) with the normal :class:`~minigan.gan.Trainer` in its own
+the same, the same batch order) with the normal :class:`~minigan.trainer.Trainer` in its own
 subfolder; after each one, ``study.csv`` (:data:`CSV_COLUMNS`, one row per variant) and
 ``study.png`` (loss, D(x) and D(G(z)) curves with a line per variant, and every variant's
 final sample grid) are rewritten, so an interrupted study keeps what it finished.
@@ -34,7 +34,8 @@ import numpy as np
 
 from minigan import backend, plots
 from minigan.checkpoint import atomic_path
-from minigan.gan import GAN, GAN_LOSSES, Diverged, TrainConfig, Trainer, build_gan, fixed_noise
+from minigan.gan import GAN, GAN_LOSSES
+from minigan.trainer import Diverged, TrainConfig, Trainer, build_gan, fixed_noise
 
 Overrides = dict[str, Any]
 Scorer = Callable[[GAN, TrainConfig], float]

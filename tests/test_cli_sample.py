@@ -11,7 +11,7 @@ from PIL import Image
 
 from minigan import backend, models
 from minigan.__main__ import main
-from minigan.gan import TrainConfig, Trainer, build_gan
+from minigan.trainer import TrainConfig, Trainer, build_gan
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from PIL import Image
 
 from minigan import backend, checkpoint, models
 from minigan.__main__ import main as minigan_main
-from minigan.gan import TrainConfig, Trainer, build_gan, class_grid
+from minigan.trainer import TrainConfig, Trainer, build_gan, class_grid
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "mnist_cgan.py"
 DATA = os.environ.get("MINIGAN_DATA")

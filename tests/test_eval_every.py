@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from minigan import checkpoint, models
-from minigan.gan import TrainConfig, Trainer, build_gan
+from minigan.trainer import TrainConfig, Trainer, build_gan
 
 
 def tiny_config(**overrides) -> TrainConfig:

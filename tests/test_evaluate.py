@@ -23,7 +23,7 @@ from minigan.evaluate import (
     scores,
 )
 from minigan.evaluate.classifier import check_images
-from minigan.gan import TrainConfig
+from minigan.trainer import TrainConfig
 
 
 def _random_psd(rng, d):

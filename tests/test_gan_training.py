@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from minigan import backend, checkpoint, losses, models
-from minigan.gan import Diverged, TrainConfig, Trainer, build_gan
+from minigan.trainer import Diverged, TrainConfig, Trainer, build_gan
 
 
 def tiny_config(**overrides) -> TrainConfig:

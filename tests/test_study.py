@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from minigan import checkpoint, models, study
-from minigan.gan import TrainConfig, build_gan
+from minigan.trainer import TrainConfig, build_gan
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "study.py"
 
