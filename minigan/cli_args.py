@@ -56,18 +56,22 @@ LOCAL_OPTIONS = ("data_dir", "out", "backend")
 AddOptions = Callable[[Callable[..., None]], None]
 
 
+class BadValue(argparse.ArgumentTypeError, ValueError):
+    """A bad option value: argparse prints its message; outside argparse it is a ValueError."""
+
+
 def number(kind: type, low: float, low_open: bool = False, high: float | None = None) -> Any:
-    """An argparse type: ``kind`` in [low, high) (or (low, high) when ``low_open``)."""
+    """An option type: ``kind`` in [low, high) (or (low, high) when ``low_open``), else :class:`BadValue`."""
 
     def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
+            raise BadValue(f"expected {kind.__name__}, got {text!r}") from None
         too_low = value <= low if low_open else value < low
         if too_low or (high is not None and value >= high):
             bounds = f"{'>' if low_open else '>='} {low}" + (f" and < {high}" if high is not None else "")
-            raise argparse.ArgumentTypeError(f"expected a value {bounds}, got {text!r}")
+            raise BadValue(f"expected a value {bounds}, got {text!r}")
         return value
 
     return parse

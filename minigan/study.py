@@ -34,6 +34,7 @@ import numpy as np
 
 from minigan import backend, plots
 from minigan.checkpoint import atomic_path
+from minigan.cli_args import number
 from minigan.gan import GAN, GAN_LOSSES
 from minigan.trainer import Diverged, TrainConfig, Trainer, build_gan, fixed_noise
 
@@ -94,17 +95,6 @@ STUDIES: dict[str, Study] = {
 }
 
 
-def _number(kind: type, low: float, low_open: bool = False, high: float | None = None) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        value = kind(text)  # ValueError on text that is no number
-        if (value <= low if low_open else value < low) or (high is not None and value >= high):
-            bounds = f"{'>' if low_open else '>='} {low}" + (f" and < {high}" if high is not None else "")
-            raise ValueError(f"expected a value {bounds}")
-        return value
-
-    return parse
-
-
 def _boolean(text: str) -> bool:
     words = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
     if text.lower() not in words:
@@ -121,19 +111,19 @@ def _loss(text: str) -> str:
 #: The keys a variant may override, each with its parser. ``lr`` sets both learning rates,
 #: ``width`` both networks' width, ``batch_norm`` the generator's BatchNormalization layers.
 OVERRIDE_KEYS: dict[str, Callable[[str], Any]] = {
-    "lr": _number(float, 0, low_open=True),
-    "lr_d": _number(float, 0, low_open=True),
-    "lr_g": _number(float, 0, low_open=True),
-    "beta1": _number(float, 0, high=1),
-    "beta2": _number(float, 0, high=1),
-    "latent_dim": _number(int, 1),
-    "d_steps": _number(int, 1),
-    "g_steps": _number(int, 1),
+    "lr": number(float, 0, low_open=True),
+    "lr_d": number(float, 0, low_open=True),
+    "lr_g": number(float, 0, low_open=True),
+    "beta1": number(float, 0, high=1),
+    "beta2": number(float, 0, high=1),
+    "latent_dim": number(int, 1),
+    "d_steps": number(int, 1),
+    "g_steps": number(int, 1),
     "loss": _loss,
-    "label_smoothing": _number(float, 0, high=1),
-    "batch_size": _number(int, 1),
-    "seed": _number(int, 0),
-    "width": _number(float, 0, low_open=True),
+    "label_smoothing": number(float, 0, high=1),
+    "batch_size": number(int, 1),
+    "seed": number(int, 0),
+    "width": number(float, 0, low_open=True),
     "batch_norm": _boolean,
 }
 
