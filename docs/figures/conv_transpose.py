@@ -9,7 +9,6 @@ column 2q; where patches overlap they add. The output is computed by minigan's o
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +19,7 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from minigan import backend, nn  # noqa: E402
+from minigan.checkpoint import atomic_path  # noqa: E402
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
 
@@ -89,10 +89,9 @@ def main(out_dir: Path | None = None) -> Path:
     fig.tight_layout()
 
     path = out_dir / "conv_transpose.png"
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=110)
+    with atomic_path(path) as tmp:  # a temp file, then a rename: never a half-written figure
+        fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
-    os.replace(tmp, path)
     return path
 
 

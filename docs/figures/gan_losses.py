@@ -10,7 +10,6 @@ Run from the repository root::
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -19,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from minigan.checkpoint import atomic_path  # noqa: E402
 from minigan.losses import bce_with_logits  # noqa: E402
 
 
@@ -54,10 +54,9 @@ def main(out_dir: Path | None = None) -> Path:
     fig.tight_layout()
 
     path = out_dir / "gan_losses.png"
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=110)
+    with atomic_path(path) as tmp:  # a temp file, then a rename: never a half-written figure
+        fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
-    os.replace(tmp, path)
     return path
 
 

@@ -9,7 +9,6 @@ repository root::
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -17,6 +16,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
+
+from minigan.checkpoint import atomic_path  # noqa: E402
 
 DATA, GRAD = "black", "#d62728"
 FILL = {"G": "#c6dbef", "D": "#fdd0a2", "loss": "#e5e5e5", "opt": "#c7e9c0", "data": "white"}
@@ -130,10 +131,9 @@ def main(out_dir: Path | None = None) -> Path:
     fig.tight_layout()
 
     path = out_dir / "gan_step.png"
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=110)
+    with atomic_path(path) as tmp:  # a temp file, then a rename: never a half-written figure
+        fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
-    os.replace(tmp, path)
     return path
 
 

@@ -8,7 +8,6 @@ figure shows what the code does. Run from the repository root::
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -18,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
+from minigan.checkpoint import atomic_path  # noqa: E402
 from minigan.nn.im2col import col2im, im2col  # noqa: E402
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
@@ -73,10 +73,9 @@ def main(out_dir: Path | None = None) -> Path:
     fig.tight_layout()
 
     path = out_dir / "im2col.png"
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=110)
+    with atomic_path(path) as tmp:  # a temp file, then a rename: never a half-written figure
+        fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
-    os.replace(tmp, path)
     return path
 
 
