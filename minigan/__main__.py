@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, OSError) as exc:  # CheckpointError is a ValueError
+    except (ValueError, OSError, backend.BackendError) as exc:  # CheckpointError is a ValueError
         print(f"minigan {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

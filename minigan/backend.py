@@ -6,7 +6,9 @@ Everything that differs between the two (how to import CuPy, how to move arrays
 between host and device, the random generator) lives in this one module.
 
 Choose the backend with ``minigan.set_backend("cupy")`` or the environment variable
-``MINIGAN_BACKEND=cupy``; NumPy is the default.
+``MINIGAN_BACKEND=cupy``; NumPy is the default. If the variable names a backend this machine
+cannot run, ``import minigan`` still works and the first array operation raises one
+:class:`BackendError` that says what to install.
 """
 
 from __future__ import annotations
@@ -146,10 +148,26 @@ def as_array(x: Any, dtype: Any = None) -> Any:
     return module.asarray(x, dtype=dtype)
 
 
+class _Unavailable:
+    """Stands in for an array module (or generator) that could not be loaded: any use raises
+    the reason, so ``import minigan`` never fails, and nothing silently runs on NumPy instead."""
+
+    def __init__(self, error: Exception) -> None:
+        self._error = error
+
+    def __getattr__(self, name: str) -> Any:
+        raise self._error
+
+
 def _from_environment() -> None:
+    """Apply ``MINIGAN_BACKEND``; a backend this machine cannot run is reported on first use."""
     name = os.environ.get("MINIGAN_BACKEND", "").strip().lower()
     if name and name != "numpy":
-        set_backend(name)
+        try:
+            set_backend(name)
+        except (BackendError, ValueError) as exc:
+            error = BackendError(f"MINIGAN_BACKEND={name}: {exc}")
+            _state.update(name=name, module=_Unavailable(error), rng=_Unavailable(error))
 
 
 _from_environment()

@@ -40,7 +40,7 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "data_dir": None,
     "limit": None,
     "seed": 0,
-    "backend": "numpy",
+    "backend": os.environ.get("MINIGAN_BACKEND", "").strip().lower() or "numpy",
     "out": "runs/gan",
     "sample_every": 1,
     "checkpoint_every": 0,

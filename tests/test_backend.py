@@ -7,7 +7,10 @@ so code that works here cannot fail on a GPU for calling a NumPy-only function.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -84,6 +87,14 @@ def test_a_training_step_uses_only_names_cupy_provides(standin):
     assert "cupy.sqrt" in standin and "cupy.log1p" in standin
 
 
+def _without_gpu() -> None:
+    try:
+        cupy.zeros(1)
+    except Exception:
+        return
+    pytest.skip("a GPU is present")
+
+
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="expected 'numpy' or 'cupy', got 'jax'"):
         backend.set_backend("jax")
@@ -97,12 +108,7 @@ def test_cupy_without_the_package_says_what_to_install(monkeypatch):
 
 
 def test_cupy_without_a_gpu_says_so_in_one_error():
-    try:
-        cupy.zeros(1)
-    except Exception:
-        pass
-    else:
-        pytest.skip("a GPU is present")
+    _without_gpu()
     with pytest.raises(backend.BackendError, match="no usable GPU"):
         backend.set_backend("cupy")
 
@@ -141,3 +147,29 @@ def test_gpu_forward_matches_cpu_forward():
     gpu.params["kernel"][...] = cupy.asarray(cpu.params["kernel"])
     y = gpu.forward(cupy.asarray(x), training=False)
     np.testing.assert_allclose(backend.as_numpy(y), cpu.forward(x, training=False), rtol=1e-4, atol=1e-5)
+
+
+def test_minigan_backend_cupy_without_a_gpu_imports_and_refuses_on_first_use():
+    _without_gpu()
+    code = (
+        "import numpy as np, minigan\n"
+        "from minigan import nn\n"
+        "try:\n"
+        "    nn.Dense(2).forward(np.ones((1, 3), np.float32))\n"
+        "except minigan.backend.BackendError as exc:\n"
+        "    print('refused:', exc)\n"
+    )
+    env = {**os.environ, "MINIGAN_BACKEND": "cupy"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("refused: MINIGAN_BACKEND=cupy:") and 'pip install "minigan[gpu]"' in done.stdout
+
+
+def test_an_example_under_minigan_backend_cupy_without_a_gpu_gives_one_error_line():
+    _without_gpu()
+    example = Path(__file__).resolve().parents[1] / "examples" / "mnist_dcgan.py"
+    env = {**os.environ, "MINIGAN_BACKEND": "cupy"}
+    done = subprocess.run([sys.executable, str(example), "--epochs", "1"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "no usable GPU" in done.stderr and "Traceback" not in done.stderr
