@@ -22,7 +22,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from minigan import backend, checkpoint, plots, sampling
+from minigan import backend, plots, sampling
+from minigan.atomic import atomic_path
 from minigan.cli_args import POSITIVE_INT, number
 from minigan.evaluate.cli import add_evaluate_parser, add_train_classifier_parser
 from minigan.interpolate import lerp, slerp
@@ -41,7 +42,7 @@ def sample(args: argparse.Namespace) -> int:
         plots.save_grid(images, out, columns=columns)
         print(f"wrote a grid of {args.n} samples to {out}")
     if args.npy:
-        with checkpoint.atomic_path(args.npy) as tmp, open(tmp, "wb") as f:
+        with atomic_path(args.npy) as tmp, open(tmp, "wb") as f:
             np.save(f, backend.as_numpy(images))
         print(f"wrote {args.n} samples {tuple(images.shape)} in [-1, 1] to {args.npy}")
     return 0

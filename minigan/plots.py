@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from minigan import backend
-from minigan.checkpoint import atomic_path
+from minigan.atomic import atomic_path
 
 #: Columns of the training history, in order.
 HISTORY_COLUMNS = ("step", "epoch", "d_loss", "g_loss", "d_x", "d_g_z", "images_per_s")

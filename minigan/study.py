@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from minigan import backend, plots
-from minigan.checkpoint import atomic_path
+from minigan.atomic import atomic_path
 from minigan.cli_args import number
 from minigan.gan import GAN, GAN_LOSSES
 from minigan.trainer import Diverged, TrainConfig, Trainer, build_gan, fixed_noise

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from minigan.atomic import atomic_path
 from minigan.data import DataError, load_mnist
-from minigan.data.storage import atomic_path, search_dirs
+from minigan.data.storage import search_dirs
 
 TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 

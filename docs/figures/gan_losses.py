@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from minigan.checkpoint import atomic_path  # noqa: E402
+from minigan.atomic import atomic_path  # noqa: E402
 from minigan.losses import bce_with_logits  # noqa: E402
 
 

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
-from minigan.checkpoint import atomic_path  # noqa: E402
+from minigan.atomic import atomic_path  # noqa: E402
 
 DATA, GRAD = "black", "#d62728"
 FILL = {"G": "#c6dbef", "D": "#fdd0a2", "loss": "#e5e5e5", "opt": "#c7e9c0", "data": "white"}

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from minigan.atomic import atomic_path
 from minigan.data.download import Source, obtain
 from minigan.data.idx import check_labels
 from minigan.data.scaling import check_scale, scale_images
-from minigan.data.storage import DataError, atomic_path, check_digest, file_digest, search_dirs
+from minigan.data.storage import DataError, check_digest, file_digest, search_dirs
 
 CIFAR10_MIRRORS = ["https://www.cs.toronto.edu/~kriz/"]
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")

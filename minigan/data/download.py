@@ -19,7 +19,8 @@ from typing import TypeVar
 
 from tqdm.auto import tqdm
 
-from minigan.data.storage import ENV_VAR, DataError, atomic_path, search_dirs
+from minigan.atomic import atomic_path
+from minigan.data.storage import ENV_VAR, DataError, search_dirs
 
 T = TypeVar("T")
 

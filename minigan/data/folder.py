@@ -10,8 +10,9 @@ import numpy as np
 from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
+from minigan.atomic import atomic_path
 from minigan.data.scaling import check_scale, scale_images
-from minigan.data.storage import DataError, atomic_path
+from minigan.data.storage import DataError
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 

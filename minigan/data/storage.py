@@ -5,10 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 ENV_VAR = "MINIGAN_DATA"
@@ -65,27 +62,3 @@ def check_digest(path: str | os.PathLike, actual: str, expected: str, what: str)
             f"{path}: checksum mismatch: {what} is {actual}, expected {expected} "
             "(the file is corrupt or not the original)"
         )
-
-
-@contextmanager
-def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``final``; on success it is synced and renamed to ``final``.
-
-    On an exception the temporary file is removed and ``final`` is left as it was. A killed
-    process leaves at most a hidden ``.<name>.*.part`` file, which no loader looks for.
-    """
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".part")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
