@@ -170,8 +170,10 @@ def test_dropout_is_inverted_seeded_and_identity_at_inference():
     y = layer.forward(x, training=True)
     layer.discard()
     kept = y != 0
+    assert abs(layer.keep_probability - 0.7) <= 2**-17  # the rate, rounded to a 16-bit threshold
     assert abs(kept.mean() - 0.7) < 0.02
-    np.testing.assert_allclose(y[kept], 1 / 0.7, rtol=1e-6)
+    np.testing.assert_allclose(y[kept], 1 / layer.keep_probability, rtol=1e-6)
+    assert abs(y.mean() - 1) < 0.03  # inverted: E[y] = x
     assert y.dtype == np.float32
     backend.seed(5)
     np.testing.assert_array_equal(layer.forward(x, training=True), y)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from minigan import backend
 from minigan.nn.layer import Layer
 
+#: Masks come from 16-bit uniform draws: a quarter of the random bits (and about half the time)
+#: of float32 uniforms, and a drop probability exact to 2**-16.
+_LEVELS = 1 << 16
+
 
 class Dropout(Layer):
-    """Training: ``y = x * m / (1 - rate)`` with ``m ~ Bernoulli(1 - rate)`` per element;
-    inference: ``y = x``. Backward: ``dL/dx = dy * m / (1 - rate)`` (the same mask).
+    """Training: ``y = x * m / keep`` with ``m ~ Bernoulli(keep)`` per element;
+    inference: ``y = x``. Backward: ``dL/dx = dy * m / keep`` (the same mask).
 
+    ``m = [u >= t]`` for a uniform 16-bit draw ``u`` and ``t = round(rate * 2**16)``, so an
+    element is dropped with probability ``t / 2**16`` (``rate`` to within 2**-17) and
+    ``keep = 1 - t / 2**16`` exactly; dividing by that ``keep`` makes ``E[y] = x``.
     The mask comes from :func:`minigan.backend.rng`, so ``minigan.seed(s)`` fixes it.
     """
 
@@ -19,15 +28,25 @@ class Dropout(Layer):
         if not 0 <= rate < 1:
             raise ValueError(f"Dropout: expected 0 <= rate < 1, got {rate}")
         self.rate = float(rate)
+        self._threshold = round(self.rate * _LEVELS)
+        if self._threshold == _LEVELS:
+            raise ValueError(f"Dropout: expected rate <= 1 - 2**-17 (a mask keeps something), got {rate}")
+        self.keep_probability = 1 - self._threshold / _LEVELS
         super().__init__(name=name)
 
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
-        if not training or self.rate == 0:
+        if not training or self._threshold == 0:
             return x, None
         xp = backend.get_array_module(x)
-        draws = backend.rng().random(x.shape, dtype=x.dtype)
-        scale = xp.multiply(draws >= self.rate, x.dtype.type(1 / (1 - self.rate)), out=draws)  # m / (1 - rate)
-        return x * scale, scale
+        draws = backend.rng().integers(0, _LEVELS, size=x.shape, dtype=np.uint16)
+        mask = draws >= self._threshold
+        return self._apply(xp, x, mask), mask
 
-    def _backward(self, dy: Any, scale: Any) -> Any:
-        return dy if scale is None else dy * scale
+    def _backward(self, dy: Any, mask: Any) -> Any:
+        return dy if mask is None else self._apply(backend.get_array_module(dy), dy, mask)
+
+    def _apply(self, xp: Any, a: Any, mask: Any) -> Any:
+        """``a * m / keep`` in two float32 passes."""
+        out = xp.multiply(a, mask)
+        out *= a.dtype.type(1 / self.keep_probability)
+        return out
