@@ -9,9 +9,10 @@ Usage::
 The model is the default MNIST DCGAN (TensorFlow's DCGAN tutorial, z of 100, float32).
 One training step, in the trainer's (and PyTorch's DCGAN example's) order::
 
-    D.zero_grad; D(real) -> bce(1) -> D.backward; fake = G(z); D(fake) -> bce(0) -> D.backward
-    Adam(D).step; D.trainable = False; D(fake) -> bce(1) -> dfake = D.backward
-    G.zero_grad; G.backward(dfake); Adam(G).step; D.trainable = True
+    D.zero_grad; D(real) -> bce(1) -> D.backward(input_grad=False); fake = G(z)
+    D(fake) -> bce(0) -> D.backward(input_grad=False); Adam(D).step; D.trainable = False
+    D(fake) -> bce(1) -> dfake = D.backward; G.zero_grad; G.backward(dfake, input_grad=False)
+    Adam(G).step; D.trainable = True
 
 It prints: the step's median time and images/s at each batch size; each layer's forward
 and backward time at the first batch size; the step's FLOPs (counted from the layer
@@ -83,15 +84,15 @@ class MiniganDCGAN:
     def step(self) -> Any:
         G, D = self.G, self.D
         self.opt_d.zero_grad()
-        D.backward(losses.bce_with_logits(D.forward(self.real), 1.0)[1])
+        D.backward(losses.bce_with_logits(D.forward(self.real), 1.0)[1], input_grad=False)
         fake = G.forward(backend.rng().standard_normal((self.batch, Z_DIM), dtype=backend.floatx()))
-        D.backward(losses.bce_with_logits(D.forward(fake), 0.0)[1])
+        D.backward(losses.bce_with_logits(D.forward(fake), 0.0)[1], input_grad=False)
         self.opt_d.step()
         D.trainable = False
         loss_g, dlogits = losses.bce_with_logits(D.forward(fake), 1.0)
         dfake = D.backward(dlogits)
         self.opt_g.zero_grad()
-        G.backward(dfake)
+        G.backward(dfake, input_grad=False)
         self.opt_g.step()
         D.trainable = True
         return loss_g
@@ -130,12 +131,20 @@ def model_macs(model: Any) -> int:
 def step_flops_per_image(G: Any, D: Any) -> dict[str, int]:
     """FLOPs (2 per multiply-add) of one training step per image, counted as the step runs them.
 
-    G: one forward, one backward (input and kernel gradients). D: three forwards (real,
-    fake, fake again for G), two backwards with kernel gradients (D step) and one with
-    input gradients only (G step, D frozen); every D backward computes input gradients.
+    G: one forward, one backward (input and kernel gradients, but no dL/dz at its first layer).
+    D: three forwards (real, fake, fake again for G), two backwards with kernel gradients and
+    no input gradient at the first layer (D step), and one with input gradients only (G step,
+    D frozen).
     """
     g, d = model_macs(G), model_macs(D)
-    parts = {"G forward": g, "G backward": 2 * g, "D forward x3": 3 * d, "D backward x3": 2 * 2 * d + d}
+    g_first = layer_macs(G.layers[0], G.input_shape)
+    d_first = layer_macs(D.layers[0], D.input_shape)
+    parts = {
+        "G forward": g,
+        "G backward": 2 * g - g_first,
+        "D forward x3": 3 * d,
+        "D backward x3": 2 * (2 * d - d_first) + d,
+    }
     return {k: 2 * v for k, v in parts.items()}
 
 

@@ -4,20 +4,22 @@ One step (the order of the PyTorch DCGAN example; each training forward has its 
 
     D step (d_steps times, one real batch x each):
         zero D grads
-        D(x)        -> bce(logits, 1 - s)  -> D.backward        (s: one-sided label smoothing)
+        D(x)        -> bce(logits, 1 - s)  -> D.backward(input_grad=False)  (s: label smoothing)
         G(z)        -> fake (training mode; G.discard() unless it is the last D step)
-        D(fake)     -> bce(logits, 0)      -> D.backward        (its dL/dfake is not used)
+        D(fake)     -> bce(logits, 0)      -> D.backward(input_grad=False)
         Adam D step                                            d_loss = bce_real + bce_fake
     G step (g_steps times; the first reuses the last fake, later ones draw a new z):
         D.trainable = False                                    (no D parameter gradients)
-        D(fake) -> loss -> dfake = D.backward -> G.backward(dfake) -> Adam G step
+        D(fake) -> loss -> dfake = D.backward -> G.backward(dfake, input_grad=False) -> Adam G step
         non-saturating:  g_loss = bce(D(G(z)), 1)        = -mean log sigmoid(D(G(z)))
         minimax:         g_loss = -bce(D(G(z)), 0)       =  mean log(1 - sigmoid(D(G(z))))
 
 Conditional GANs (``num_classes=K``): G takes ``[z, y]`` and D ``[images, y]`` with y one-hot
 (N, K). Real batches come with their labels; fakes get labels drawn uniformly over the K
 classes (after their z), the same y in D(fake) as in G(z, y). In the G step D.backward returns
-``[dfake, dy]``; dfake goes to G.backward, whose ``[dz, dy]`` are not used.
+``[dfake, dy]``; dfake goes to G.backward. ``input_grad=False`` tells the first layer of D (in
+the D step) and of G that no gradient with respect to the images, z or y is wanted, so the
+first convolution skips its col2im and the first Dense its ``dy K^T``.
 
 Reported per step: d_loss, g_loss, mean D(x) and mean D(G(z)) (sigmoid of the logits, the
 latter from the D step). :class:`minigan.trainer.Trainer` runs the epochs around
@@ -134,13 +136,13 @@ class GAN:
             self.opt_d.zero_grad()
             logits_real = D.forward(self._inputs(real, None if labels is None else labels[i]))
             loss_real, dlogits = losses.bce_with_logits(logits_real, real_target)
-            D.backward(dlogits)
+            D.backward(dlogits, input_grad=False)
             fake, y_fake = self._fake(len(real))
             if i < self.d_steps - 1:
                 G.discard()
             logits_fake = D.forward(self._inputs(fake, y_fake))
             loss_fake, dlogits = losses.bce_with_logits(logits_fake, 0.0)
-            D.backward(dlogits)
+            D.backward(dlogits, input_grad=False)
             self.opt_d.step()
         stats = {
             "d_loss": loss_real + loss_fake,
@@ -155,7 +157,7 @@ class GAN:
                 self.opt_g.zero_grad()
                 g_loss, dlogits = self._generator_loss(D.forward(self._inputs(fake, y_fake)))
                 dfake = D.backward(dlogits)
-                G.backward(dfake if self.num_classes is None else dfake[0])
+                G.backward(dfake if self.num_classes is None else dfake[0], input_grad=False)
                 self.opt_g.step()
         finally:
             D.trainable = True

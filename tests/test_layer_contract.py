@@ -82,6 +82,37 @@ def test_a_frozen_layer_passes_the_input_gradient_but_keeps_its_own_zero(rng):
     assert all(not g.any() for g in model.grads.values())
 
 
+def _two_input_model():
+    return nn.Sequential([nn.Parallel([nn.Dense(3), nn.Sequential()]), nn.Dense(1)])
+
+
+@pytest.mark.parametrize(
+    ("make", "inputs"),
+    [
+        (lambda: nn.Dense(3), [(4, 5)]),
+        (lambda: nn.Conv2D(3, 3, 2, "same"), [(2, 7, 7, 2)]),
+        (lambda: nn.Conv2DTranspose(3, 5, 2, "same"), [(2, 4, 4, 2)]),
+        (lambda: nn.Conv2DTranspose(3, 3, 1, "same", use_bias=False), [(2, 4, 4, 2)]),
+        (lambda: nn.Sequential([nn.Conv2D(2, 3), nn.LeakyReLU(), nn.Flatten(), nn.Dense(1)]), [(2, 6, 6, 1)]),
+        (_two_input_model, [(4, 5), (4, 2)]),
+    ],
+)
+def test_backward_without_the_input_gradient_returns_none_and_the_same_parameter_gradients(make, inputs, rng):
+    layer = make()
+    xs = [rng.standard_normal(shape).astype(np.float32) for shape in inputs]
+    x = xs if len(xs) > 1 else xs[0]
+    dy = rng.standard_normal(layer.forward(x, training=False).shape).astype(np.float32)
+    layer.forward(x)
+    assert layer.backward(dy) is not None
+    full = {k: g.copy() for k, g in layer.grads.items()}
+    layer.zero_grad()
+    layer.forward(x)
+    assert layer.backward(dy, input_grad=False) is None
+    assert full and all(np.abs(g).max() > 0 for g in full.values())
+    for key, grad in layer.grads.items():
+        np.testing.assert_array_equal(grad, full[key], err_msg=key)
+
+
 @pytest.mark.parametrize(
     ("layer", "x", "message"),
     [

@@ -130,21 +130,29 @@ class Conv2D(_Conv):
         return self._add_bias(y), xpad
 
     def _backward(self, dy: Any, xpad: Any) -> Any:
+        return self._gradients(dy, xpad, input_grad=True)
+
+    def _param_backward(self, dy: Any, xpad: Any) -> None:
+        self._gradients(dy, xpad, input_grad=False)
+
+    def _gradients(self, dy: Any, xpad: Any, input_grad: bool) -> Any:
+        """dL/dK and dL/db (if trainable), and dL/dx if ``input_grad``, in one pass over the chunks."""
         xp = get_array_module(dy)
         kernel = self.params["kernel"].reshape(-1, self.filters)
         dkernel = self.grads["kernel"].reshape(kernel.shape)  # a view: += adds into grads
         patches = im2col(xpad, *self.kernel_size, *self.strides)
         n, ho, wo = patches.shape[:3]
-        dxpad = xp.zeros(xpad.shape, dtype=dy.dtype)
+        dxpad = xp.zeros(xpad.shape, dtype=dy.dtype) if input_grad else None
         scratch, chunks = batch_chunks(n, ho * wo, kernel.shape[0], dy.dtype, xp)
         for b in chunks:
             dy_rows = dy[b].reshape(-1, self.filters)
             if self.trainable:  # dL/dK = X^T dY
                 dkernel += at_b(patch_rows(patches[b], scratch), dy_rows)
-            dpatches = xp.matmul(dy_rows, kernel.T, out=scratch[: dy_rows.shape[0]])  # dY K^T
-            col2im_add(dpatches.reshape(patches[b].shape), dxpad[b], *self.strides)
+            if input_grad:  # dL/dx = crop(col2im(dY K^T))
+                dpatches = xp.matmul(dy_rows, kernel.T, out=scratch[: dy_rows.shape[0]])
+                col2im_add(dpatches.reshape(patches[b].shape), dxpad[b], *self.strides)
         self._bias_grad(dy)
-        return crop_hw(dxpad, self._ph, self._pw)
+        return crop_hw(dxpad, self._ph, self._pw) if input_grad else None
 
 
 class Conv2DTranspose(_Conv):
@@ -260,18 +268,26 @@ class Conv2DTranspose(_Conv):
         return self._add_bias(y)
 
     def _backward(self, dy: Any, x: Any) -> Any:
+        return self._gradients(dy, x, input_grad=True)
+
+    def _param_backward(self, dy: Any, x: Any) -> None:
+        self._gradients(dy, x, input_grad=False)
+
+    def _gradients(self, dy: Any, x: Any, input_grad: bool) -> Any:
+        """dL/dK and dL/db (if trainable), and dL/dx if ``input_grad``, in one pass over the chunks."""
         xp = get_array_module(dy)
         n, c = x.shape[0], x.shape[-1]
         kernel = self.params["kernel"].reshape(-1, c)
         dkernel = self.grads["kernel"].reshape(kernel.shape)  # a view: += adds into grads
         patches = im2col(pad_hw(dy, self._ph, self._pw), *self.kernel_size, *self.strides)  # (N, H, W, kh, kw, F)
         rows_per_example = patches.shape[1] * patches.shape[2]
-        dx = xp.empty(x.shape, dtype=dy.dtype)
+        dx = xp.empty(x.shape, dtype=dy.dtype) if input_grad else None
         scratch, chunks = batch_chunks(n, rows_per_example, kernel.shape[0], dy.dtype, xp)
         for b in chunks:
             drows = patch_rows(patches[b], scratch)  # im2col(pad(dy)) for these images
             if self.trainable:  # dL/dK = im2col(pad(dy))^T X
                 dkernel += at_b(drows, x[b].reshape(-1, c))
-            xp.matmul(drows, kernel, out=dx[b].reshape(-1, c))  # dL/dx = im2col(pad(dy)) K
+            if input_grad:  # dL/dx = im2col(pad(dy)) K
+                xp.matmul(drows, kernel, out=dx[b].reshape(-1, c))
         self._bias_grad(dy)
         return dx

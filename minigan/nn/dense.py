@@ -54,8 +54,11 @@ class Dense(Layer):
         return y, x
 
     def _backward(self, dy: Any, x: Any) -> Any:
+        self._param_backward(dy, x)
+        return dy @ self.params["kernel"].T
+
+    def _param_backward(self, dy: Any, x: Any) -> None:
         if self.trainable:
             self.grads["kernel"] += at_b(x, dy)
             if self.use_bias:
                 self.grads["bias"] += dy.sum(axis=0)
-        return dy @ self.params["kernel"].T

@@ -97,12 +97,20 @@ class Layer:
             self._cache, self._pending = cache, True
         return y
 
-    def backward(self, dy: Any) -> Any:
-        """``dL/dx`` from ``dL/dy``; adds ``dL/dparam`` to ``self.grads`` (if trainable)."""
+    def backward(self, dy: Any, input_grad: bool = True) -> Any:
+        """``dL/dx`` from ``dL/dy``; adds ``dL/dparam`` to ``self.grads`` (if trainable).
+
+        ``input_grad=False``: only the parameter gradients are wanted (the first layer of a
+        model, whose input is data or noise); the layer may skip computing ``dL/dx`` and
+        returns None.
+        """
         if not self._pending:
             raise RuntimeError(f"{self.name}: backward() called without a forward(training=True) before it")
         cache, self._cache, self._pending = self._cache, None, False
-        return self._backward(dy, cache)
+        if input_grad:
+            return self._backward(dy, cache)
+        self._param_backward(dy, cache)
+        return None
 
     def discard(self) -> None:
         """Forget the last training-mode forward (when no backward will follow it)."""
@@ -118,6 +126,10 @@ class Layer:
 
     def _backward(self, dy: Any, cache: Any) -> Any:
         raise NotImplementedError
+
+    def _param_backward(self, dy: Any, cache: Any) -> None:
+        """The parameter gradients alone; layers whose ``dL/dx`` costs a matrix product override it."""
+        self._backward(dy, cache)
 
     # -- checks -----------------------------------------------------------------------
     def _check_input(self, x: Any) -> Any:

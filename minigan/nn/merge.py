@@ -117,8 +117,9 @@ class Parallel(Sequential):
             self.build_for([x.shape[1:] for x in xs])
         return self.join.forward([b.forward(x, training) for b, x in zip(self.layers, xs, strict=True)], training)
 
-    def backward(self, dy: Any) -> list[Any]:
-        return [b.backward(d) for b, d in zip(self.layers, self.join.backward(dy), strict=True)]
+    def backward(self, dy: Any, input_grad: bool = True) -> list[Any] | None:
+        grads = [b.backward(d, input_grad) for b, d in zip(self.layers, self.join.backward(dy), strict=True)]
+        return grads if input_grad else None
 
     def discard(self) -> None:
         super().discard()

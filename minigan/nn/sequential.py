@@ -64,10 +64,13 @@ class Sequential(Layer):
             x = layer.forward(x, training)
         return x
 
-    def backward(self, dy: Any) -> Any:
-        for layer in reversed(self.layers):
+    def backward(self, dy: Any, input_grad: bool = True) -> Any:
+        """Back through the layers in reverse order; ``input_grad`` goes to the first layer."""
+        if not self.layers:
+            return dy if input_grad else None
+        for layer in reversed(self.layers[1:]):
             dy = layer.backward(dy)
-        return dy
+        return self.layers[0].backward(dy, input_grad)
 
     def discard(self) -> None:
         for layer in self.layers:
