@@ -64,16 +64,15 @@ class BatchNormalization(Layer):
             inv_std = 1 / xp.sqrt(self.state["moving_variance"] + self.epsilon)
             return (x - self.state["moving_mean"]) * (gamma * inv_std) + beta, None
         x2 = x.reshape(-1, x.shape[-1])  # (m, C): the statistics are column means
-        mu = x2.mean(axis=0)
-        xhat = x - mu
-        y = xp.multiply(xhat, xhat)  # (x - mu)^2 first, then reused for the output
-        var = y.reshape(x2.shape).mean(axis=0)
+        m = x2.shape[0]
+        mu = _column_sums(x2) / m
+        xc = x - mu  # kept for backward: xhat = xc * inv_std
+        var = _column_dots(xc.reshape(x2.shape), xc.reshape(x2.shape)) / m
         inv_std = 1 / xp.sqrt(var + self.epsilon)
-        xhat *= inv_std
         self._update_moving_statistics(mu, var)
-        xp.multiply(xhat, gamma, out=y)
-        y += beta
-        return y, (xhat, inv_std)
+        y = xp.multiply(xc, gamma * inv_std)  # gamma * xhat ...
+        y += beta  # ... + beta
+        return y, (xc, inv_std)
 
     def _update_moving_statistics(self, mu: Any, var: Any) -> None:
         for key, batch_value in (("moving_mean", mu), ("moving_variance", var)):
@@ -83,18 +82,29 @@ class BatchNormalization(Layer):
 
     def _backward(self, dy: Any, cache: Any) -> Any:
         xp = get_array_module(dy)
-        xhat, inv_std = cache
+        xc, inv_std = cache
         gamma = self.params["gamma"]
-        channels = dy.shape[-1]
-        m = dy.size // channels
-        dbeta = dy.reshape(-1, channels).sum(axis=0)
-        dx = xp.multiply(dy, xhat)  # dy * xhat first, then reused for dL/dx
-        dgamma = dx.reshape(-1, channels).sum(axis=0)
+        dy2 = dy.reshape(-1, dy.shape[-1])
+        m = dy2.shape[0]
+        dbeta = _column_sums(dy2)  # sum(dy)
+        dgamma = _column_dots(dy2, xc.reshape(dy2.shape)) * inv_std  # sum(dy * xhat)
         if self.trainable:
             self.grads["gamma"] += dgamma
             self.grads["beta"] += dbeta
-        xp.multiply(xhat, dgamma / m, out=dx)
+        # dL/dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat = xc * inv_std
+        dx = xp.multiply(xc, inv_std * dgamma / m)
+        dx += dbeta / m
         xp.subtract(dy, dx, out=dx)
-        dx -= dbeta / m
         dx *= gamma * inv_std
         return dx
+
+
+def _column_sums(a: Any) -> Any:
+    """``a.sum(axis=0)`` of an (m, C) matrix as the product ``1^T a`` (BLAS: ~3x faster in NumPy)."""
+    xp = get_array_module(a)
+    return xp.ones(a.shape[0], dtype=a.dtype) @ a
+
+
+def _column_dots(a: Any, b: Any) -> Any:
+    """``(a * b).sum(axis=0)`` for two (m, C) matrices, without the product as a temporary."""
+    return get_array_module(a).einsum("ij,ij->j", a, b)
