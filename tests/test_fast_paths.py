@@ -126,3 +126,12 @@ def test_fused_adam_step_equals_the_formula() -> None:
         v = 0.9 * v + 0.1 * g * g
         p0 = p0 - 0.01 * np.sqrt(1 - 0.9**t) / (1 - 0.8**t) * m / (np.sqrt(v) + 1e-7)
     np.testing.assert_allclose(layer.params["kernel"], p0, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("ph", "pw"), [((1, 2), (2, 1)), ((0, 3), (0, 0)), ((2, 2), (0, 1))])
+def test_pad_hw_zeroes_only_the_border_and_equals_np_pad(ph: tuple[int, int], pw: tuple[int, int]) -> None:
+    x = RNG.standard_normal((3, 4, 5, 2)).astype(np.float32)
+    shape = (3, 4 + sum(ph), 5 + sum(pw), 2)
+    for _ in range(3):  # leave NaN garbage in freed memory of the size pad_hw asks for
+        np.full(shape, np.nan, np.float32)
+    np.testing.assert_array_equal(pad_hw(x, ph, pw), np.pad(x, ((0, 0), ph, pw, (0, 0))))
