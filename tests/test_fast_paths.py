@@ -72,11 +72,26 @@ def test_chunked_conv2d_transpose_equals_whole_batch_col2im(one_image_chunks: No
     np.testing.assert_allclose(dx, (drows @ kernel).reshape(x.shape), rtol=1e-12)
 
 
-@pytest.mark.parametrize("padding", ["same", "valid"])
-def test_stride1_transposed_conv_fast_path_equals_col2im_form(padding: str) -> None:
-    layer = nn.Conv2DTranspose(4, (5, 3), strides=1, padding=padding)
-    x = build(layer, (2, 6, 5, 3))
-    np.testing.assert_allclose(layer._forward_stride1(x), layer._forward_col2im(x), rtol=1e-12)
+@pytest.mark.parametrize(
+    ("kernel", "padding", "shape"),
+    [
+        ((5, 3), "same", (2, 6, 5, 3)),
+        ((5, 3), "valid", (2, 6, 5, 3)),
+        ((5, 5), "same", (3, 7, 7, 4)),  # the DCGAN's first transposed convolution, small
+        ((5, 5), "same", (2, 1, 1, 3)),  # kernel rows that reach no output row are skipped
+        ((2, 4), "same", (2, 3, 4, 2)),  # even kernels: uneven padding
+        ((7, 7), "valid", (2, 1, 1, 3)),
+    ],
+)
+@pytest.mark.parametrize("chunked", [False, True])
+def test_stride1_transposed_conv_fast_path_equals_col2im_form(
+    kernel, padding, shape, chunked: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if chunked:
+        monkeypatch.setattr(im2col_module, "CHUNK_BYTES", 1)
+    layer = nn.Conv2DTranspose(4, kernel, strides=1, padding=padding)
+    x = build(layer, shape)
+    np.testing.assert_allclose(layer._forward_stride1(x), layer._forward_col2im(x), rtol=1e-12, atol=1e-12)
 
 
 def test_leaky_relu_backward_is_dy_or_alpha_dy() -> None:
