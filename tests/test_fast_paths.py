@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from minigan import backend, nn, optim
+from minigan.nn import fourier
 from minigan.nn import im2col as im2col_module
 from minigan.nn.im2col import col2im, crop_hw, im2col, pad_hw
 from minigan.nn.matmul import at_b
@@ -56,6 +57,7 @@ def test_chunked_conv2d_equals_whole_batch_im2col(one_image_chunks: None, stride
 def test_chunked_conv2d_transpose_equals_whole_batch_col2im(one_image_chunks: None, strides, padding) -> None:
     layer = nn.Conv2DTranspose(3, (3, 5), strides=strides, padding=padding)
     x = build(layer, (3, 4, 5, 2))
+    layer._fourier = None  # the im2col path (the Fourier path has its own test below)
     y = layer.forward(x)
     dy = RNG.standard_normal(y.shape)
     layer.zero_grad()
@@ -92,6 +94,43 @@ def test_stride1_transposed_conv_fast_path_equals_col2im_form(
     layer = nn.Conv2DTranspose(4, kernel, strides=1, padding=padding)
     x = build(layer, shape)
     np.testing.assert_allclose(layer._forward_stride1(x), layer._forward_col2im(x), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "padding", "shape"),
+    [
+        ((5, 5), "same", (3, 7, 7, 4)),  # the DCGAN's first transposed convolution, small
+        ((3, 5), "valid", (3, 4, 5, 2)),
+        ((4, 4), "same", (2, 5, 6, 3)),  # even kernel: uneven crop, even transform width
+        ((5, 3), "same", (2, 6, 5, 3)),
+    ],
+)
+def test_fourier_transposed_conv_equals_the_im2col_path(kernel, padding, shape) -> None:
+    fourier = nn.Conv2DTranspose(4, kernel, strides=1, padding=padding)
+    x = build(fourier, shape)
+    assert fourier._fourier is not None
+    direct = nn.Conv2DTranspose(4, kernel, strides=1, padding=padding)
+    build(direct, shape)
+    direct._fourier = None
+    for key, value in fourier.params.items():
+        direct.params[key][...] = value
+    dy = RNG.standard_normal((shape[0], *fourier.output_shape(shape[1:])))
+    results = []
+    for layer in (fourier, direct):
+        y = layer.forward(x)
+        layer.zero_grad()
+        results.append((y, layer.backward(dy), {k: g.copy() for k, g in layer.grads.items()}))
+    (y_f, dx_f, grads_f), (y_d, dx_d, grads_d) = results
+    np.testing.assert_allclose(y_f, y_d, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx_f, dx_d, rtol=1e-10, atol=1e-12)
+    for key in grads_d:
+        np.testing.assert_allclose(grads_f[key], grads_d[key], rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+def test_fourier_path_is_taken_where_it_saves_work_only() -> None:
+    assert fourier.pays_off(7, 7, 5, 5)  # 4 * 66 frequency products against 49 * 25 im2col ones
+    assert not fourier.pays_off(4, 4, 3, 3)
+    assert nn.Conv2DTranspose(4, 3, 2, "same", input_shape=(7, 7, 8))._fourier is None  # strides 2
 
 
 def test_leaky_relu_backward_is_dy_or_alpha_dy() -> None:

@@ -60,6 +60,18 @@ def test_conv2d_transpose_gradients_match_finite_differences(g, output_padding):
     _check(layer, (g["batch"], g["size"], g["size"] + 1, g["channels"]))
 
 
+@pytest.mark.parametrize(
+    ("kernel", "padding", "shape"),
+    [(5, "same", (2, 7, 7, 3)), ((3, 5), "valid", (2, 4, 5, 2)), (4, "same", (2, 5, 6, 2))],
+)
+def test_fourier_transposed_conv_gradients_match_finite_differences(kernel, padding, shape):
+    layer = nn.Conv2DTranspose(3, kernel, 1, padding)
+    with backend.default_float("float64"):
+        layer.build_for(shape[1:])
+    assert layer._fourier is not None  # strides 1 where the frequency products cost less (minigan.nn.fourier)
+    _check(layer, shape)
+
+
 @GRADCHECK
 @given(batch=st.integers(1, 8), features=st.integers(1, 6), units=st.integers(1, 5), use_bias=st.booleans())
 def test_dense_gradients_match_finite_differences(batch, features, units, use_bias):

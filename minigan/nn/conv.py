@@ -25,6 +25,7 @@ import numpy as np
 
 from minigan.backend import get_array_module
 from minigan.nn import initializers
+from minigan.nn.fourier import FourierConvTranspose, pays_off
 from minigan.nn.im2col import (
     PADDINGS,
     batch_chunks,
@@ -229,8 +230,14 @@ class Conv2DTranspose(_Conv):
                 f"{kh}x{kw}, strides {sh}x{sw}, padding {self.padding!r}, output_padding {self.output_padding}"
             )
         self._kernel_and_bias((kh, kw, self.filters, c), dtype)
+        self._fourier = None
+        if (sh, sw) == (1, 1) and pays_off(h, w, kh, kw):
+            self._fourier = FourierConvTranspose((h, w), (kh, kw), (self._ph[0], self._pw[0]), (ho, wo), dtype)
 
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
+        if self._fourier is not None:
+            y, xhat = self._fourier.forward(x, self.params["kernel"], self.output_shape(self.input_shape))
+            return self._add_bias(y), (x.shape, xhat)
         if self.strides == (1, 1):
             return self._forward_stride1(x), x
         return self._forward_col2im(x), x
@@ -292,6 +299,8 @@ class Conv2DTranspose(_Conv):
 
     def _gradients(self, dy: Any, x: Any, input_grad: bool) -> Any:
         """dL/dK and dL/db (if trainable), and dL/dx if ``input_grad``, in one pass over the chunks."""
+        if self._fourier is not None:
+            return self._fourier_gradients(dy, x, input_grad)
         xp = get_array_module(dy)
         n, c = x.shape[0], x.shape[-1]
         kernel = self.params["kernel"].reshape(-1, c)
@@ -306,5 +315,14 @@ class Conv2DTranspose(_Conv):
                 dkernel += at_b(drows, x[b].reshape(-1, c))
             if input_grad:  # dL/dx = im2col(pad(dy)) K
                 xp.matmul(drows, kernel, out=dx[b].reshape(-1, c))
+        self._bias_grad(dy)
+        return dx
+
+    def _fourier_gradients(self, dy: Any, cache: Any, input_grad: bool) -> Any:
+        """The backward of the Fourier path (:mod:`minigan.nn.fourier`)."""
+        x_shape, xhat = cache
+        dx, dkernel = self._fourier.backward(dy, xhat, x_shape, self.params["kernel"], input_grad, self.trainable)
+        if dkernel is not None:
+            self.grads["kernel"] += dkernel
         self._bias_grad(dy)
         return dx
