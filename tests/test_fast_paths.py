@@ -189,3 +189,30 @@ def test_pad_hw_zeroes_only_the_border_and_equals_np_pad(ph: tuple[int, int], pw
     for _ in range(3):  # leave NaN garbage in freed memory of the size pad_hw asks for
         np.full(shape, np.nan, np.float32)
     np.testing.assert_array_equal(pad_hw(x, ph, pw), np.pad(x, ((0, 0), ph, pw, (0, 0))))
+
+
+def test_fourier_workspace_never_shares_memory_with_outputs_or_a_pending_cache() -> None:
+    layer = nn.Conv2DTranspose(4, 5, strides=1, padding="same")
+    x1 = build(layer, (2, 7, 7, 3))
+    x2 = RNG.standard_normal(x1.shape)
+    dy = RNG.standard_normal((2, 7, 7, 4))
+    layer.forward(x1)
+    layer.zero_grad()
+    dx_clean = layer.backward(dy)
+    clean = layer.grads["kernel"].copy()
+
+    y1 = layer.forward(x1, training=False)
+    kept = y1.copy()
+    layer.forward(x2, training=False)
+    np.testing.assert_array_equal(y1, kept)  # a later call does not overwrite an earlier output
+
+    layer.forward(x1)
+    layer.forward(x2, training=False)  # an inference call between a forward and its backward
+    layer.zero_grad()
+    dx = layer.backward(dy)
+    np.testing.assert_array_equal(layer.grads["kernel"], clean)
+    np.testing.assert_array_equal(dx, dx_clean)
+    dx_kept = dx.copy()
+    layer.forward(x2)
+    layer.backward(RNG.standard_normal(dy.shape))
+    np.testing.assert_array_equal(dx, dx_kept)  # nor an earlier gradient

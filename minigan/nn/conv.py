@@ -236,7 +236,7 @@ class Conv2DTranspose(_Conv):
 
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
         if self._fourier is not None:
-            y, xhat = self._fourier.forward(x, self.params["kernel"], self.output_shape(self.input_shape))
+            y, xhat = self._fourier.forward(x, self.params["kernel"], self.output_shape(self.input_shape), training)
             return self._add_bias(y), (x.shape, xhat)
         if self.strides == (1, 1):
             return self._forward_stride1(x), x

@@ -43,6 +43,7 @@ import numpy as np
 
 from minigan.backend import get_array_module
 from minigan.backend import xp as backend_xp
+from minigan.nn.workspace import Workspace
 
 
 def pays_off(h: int, w: int, kh: int, kw: int) -> bool:
@@ -113,16 +114,19 @@ class FourierConvTranspose:
         self.t_x = xp.asarray(gauss_rows(dft_matrix(grid, inputs)), dtype=dtype)  # (3B, H*W)
         self.t_k = xp.asarray(gauss_rows(dft_matrix(grid, taps)), dtype=dtype)  # (3B, kh*kw)
         self.u_y = xp.asarray(gauss_columns(inverse_dft_matrix(grid, outputs)), dtype=dtype)  # (Ho*Wo, 3B)
+        self.workspace = Workspace()  # the large temporaries, reused from call to call
 
-    @staticmethod
-    def _to_pixels(a: Any) -> Any:
-        """(N, H, W, C) -> (H*W, N*C), pixels first."""
+    def _pixels(self, a: Any, name: str) -> Any:
+        """(N, H, W, C) -> (H*W, N*C), pixels first, in the workspace array ``name``."""
+        xp = get_array_module(a)
         n, c = a.shape[0], a.shape[-1]
-        return get_array_module(a).ascontiguousarray(a.reshape(n, -1, c).transpose(1, 0, 2)).reshape(-1, n * c)
+        out = self.workspace.get(name, (a[0].size // c, n * c), a.dtype, xp)
+        xp.copyto(out.reshape(-1, n, c), a.reshape(n, -1, c).transpose(1, 0, 2))
+        return out
 
     @staticmethod
     def _from_pixels(a: Any, shape: tuple[int, ...]) -> Any:
-        """(H*W, N*C) -> (N, H, W, C)."""
+        """(H*W, N*C) -> a new (N, H, W, C) array."""
         n, c = shape[0], shape[-1]
         return get_array_module(a).ascontiguousarray(a.reshape(-1, n, c).transpose(1, 0, 2)).reshape(shape)
 
@@ -131,28 +135,28 @@ class FourierConvTranspose:
         xp = get_array_module(kernel)
         kh, kw, f, c = kernel.shape
         k = kernel if transposed else xp.ascontiguousarray(kernel.transpose(0, 1, 3, 2))
-        return (self.t_k @ k.reshape(kh * kw, f * c)).reshape(self.blocks, *k.shape[2:])
+        name = "khat_t" if transposed else "khat"
+        return self.workspace.matmul(self.t_k, k.reshape(kh * kw, f * c), name).reshape(self.blocks, *k.shape[2:])
 
-    def forward(self, x: Any, kernel: Any, out_shape: tuple[int, ...]) -> tuple[Any, Any]:
+    def forward(self, x: Any, kernel: Any, out_shape: tuple[int, ...], training: bool) -> tuple[Any, Any]:
         """``y`` (N, Ho, Wo, F) and the cache ``xhat`` (3B, N, C) for backward."""
-        xp = get_array_module(x)
-        n = x.shape[0]
-        xhat = (self.t_x @ self._to_pixels(x)).reshape(self.blocks, n, -1)
-        yhat = xp.matmul(xhat, self._kernel_blocks(kernel, transposed=False))  # (3B, N, F)
-        y = self._from_pixels(self.u_y @ yhat.reshape(self.blocks, -1), (n, *out_shape))
+        n, ws = x.shape[0], self.workspace
+        xhat = ws.matmul(self.t_x, self._pixels(x, "x"), "xhat" if training else "xhat_inference")
+        xhat = xhat.reshape(self.blocks, n, -1)
+        yhat = ws.matmul(xhat, self._kernel_blocks(kernel, transposed=False), "yhat")  # (3B, N, F)
+        y = self._from_pixels(ws.matmul(self.u_y, yhat.reshape(self.blocks, -1), "y"), (n, *out_shape))
         return y, xhat
 
     def backward(self, dy: Any, xhat: Any, x_shape: tuple[int, ...], kernel: Any,
                  input_grad: bool, kernel_grad: bool) -> tuple[Any, Any]:
         """(dL/dx or None, dL/dK or None): the forward's three products transposed."""
-        xp = get_array_module(dy)
-        n = dy.shape[0]
-        dyhat = (self.u_y.T @ self._to_pixels(dy)).reshape(self.blocks, n, -1)  # (3B, N, F)
+        n, ws = dy.shape[0], self.workspace
+        dyhat = ws.matmul(self.u_y.T, self._pixels(dy, "dy"), "dyhat").reshape(self.blocks, n, -1)  # (3B, N, F)
         dx = dk = None
         if input_grad:  # dL/dxhat = dL/dyhat khat^T
-            dxhat = xp.matmul(dyhat, self._kernel_blocks(kernel, transposed=True))  # (3B, N, C)
-            dx = self._from_pixels(self.t_x.T @ dxhat.reshape(self.blocks, -1), x_shape)
+            dxhat = ws.matmul(dyhat, self._kernel_blocks(kernel, transposed=True), "dxhat")  # (3B, N, C)
+            dx = self._from_pixels(ws.matmul(self.t_x.T, dxhat.reshape(self.blocks, -1), "dx"), x_shape)
         if kernel_grad:  # (dL/dkhat)^T = dL/dyhat^T xhat, already in the kernel's (F, C) order
-            dkhat = xp.matmul(dyhat.transpose(0, 2, 1), xhat)  # (3B, F, C)
+            dkhat = ws.matmul(dyhat.transpose(0, 2, 1), xhat, "dkhat")  # (3B, F, C)
             dk = (self.t_k.T @ dkhat.reshape(self.blocks, -1)).reshape(kernel.shape)
         return dx, dk
