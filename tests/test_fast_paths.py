@@ -105,7 +105,7 @@ def test_stride1_transposed_conv_fast_path_equals_col2im_form(
         ((5, 3), "same", (2, 6, 5, 3)),
     ],
 )
-def test_fourier_transposed_conv_equals_the_im2col_path(kernel, padding, shape) -> None:
+def test_fourier_transposed_conv_equals_the_im2col_path(kernel, padding, shape, small_fourier: None) -> None:
     fourier = nn.Conv2DTranspose(4, kernel, strides=1, padding=padding)
     x = build(fourier, shape)
     assert fourier._fourier is not None
@@ -128,9 +128,26 @@ def test_fourier_transposed_conv_equals_the_im2col_path(kernel, padding, shape) 
 
 
 def test_fourier_path_is_taken_where_it_saves_work_only() -> None:
-    assert fourier.pays_off(7, 7, 5, 5)  # 4 * 66 frequency products against 49 * 25 im2col ones
-    assert not fourier.pays_off(4, 4, 3, 3)
-    assert nn.Conv2DTranspose(4, 3, 2, "same", input_shape=(7, 7, 8))._fourier is None  # strides 2
+    dcgan = nn.Conv2DTranspose(128, 5, 1, "same", input_shape=(7, 7, 256))
+    assert dcgan._fourier is not None and dcgan._fourier.blocks == 3 * 9 * 5  # a 9x9 grid, not 11x11
+    assert nn.Conv2DTranspose(32, 1, 1, "same", input_shape=(4, 4, 32))._fourier is None  # 3 * 12 > 16 * 1 / 2
+    assert nn.Conv2DTranspose(4, 5, 1, "same", input_shape=(7, 7, 8))._fourier is None  # too few channels
+    assert nn.Conv2DTranspose(64, 5, 2, "same", input_shape=(7, 7, 128))._fourier is None  # strides 2
+
+
+@pytest.mark.parametrize(("n", "k", "top", "kept"), [(7, 5, 2, 7), (4, 3, 0, 6), (9, 3, 2, 7), (5, 4, 1, 5)])
+def test_grid_length_is_the_shortest_grid_without_wraparound(n: int, k: int, top: int, kept: int) -> None:
+    x, kernel = RNG.standard_normal(n), RNG.standard_normal(k)
+    wanted = np.convolve(x, kernel)[top : top + kept]
+    s = fourier.grid_length(n, k, top, kept)
+
+    def circular(size: int) -> np.ndarray:
+        full = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(kernel, size), size)
+        return np.concatenate([full, full])[top : top + kept]
+
+    np.testing.assert_allclose(circular(s), wanted, atol=1e-12)
+    if s > max(n, k):
+        assert not np.allclose(circular(s - 1), wanted, atol=1e-12)
 
 
 def test_leaky_relu_backward_is_dy_or_alpha_dy() -> None:
@@ -191,7 +208,7 @@ def test_pad_hw_zeroes_only_the_border_and_equals_np_pad(ph: tuple[int, int], pw
     np.testing.assert_array_equal(pad_hw(x, ph, pw), np.pad(x, ((0, 0), ph, pw, (0, 0))))
 
 
-def test_fourier_workspace_never_shares_memory_with_outputs_or_a_pending_cache() -> None:
+def test_fourier_workspace_never_shares_memory_with_outputs_or_a_pending_cache(small_fourier: None) -> None:
     layer = nn.Conv2DTranspose(4, 5, strides=1, padding="same")
     x1 = build(layer, (2, 7, 7, 3))
     x2 = RNG.standard_normal(x1.shape)

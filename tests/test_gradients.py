@@ -64,7 +64,7 @@ def test_conv2d_transpose_gradients_match_finite_differences(g, output_padding):
     ("kernel", "padding", "shape"),
     [(5, "same", (2, 7, 7, 3)), ((3, 5), "valid", (2, 4, 5, 2)), (4, "same", (2, 5, 6, 2))],
 )
-def test_fourier_transposed_conv_gradients_match_finite_differences(kernel, padding, shape):
+def test_fourier_transposed_conv_gradients_match_finite_differences(kernel, padding, shape, small_fourier):
     layer = nn.Conv2DTranspose(3, kernel, 1, padding)
     with backend.default_float("float64"):
         layer.build_for(shape[1:])

@@ -231,8 +231,10 @@ class Conv2DTranspose(_Conv):
             )
         self._kernel_and_bias((kh, kw, self.filters, c), dtype)
         self._fourier = None
-        if (sh, sw) == (1, 1) and pays_off(h, w, kh, kw):
-            self._fourier = FourierConvTranspose((h, w), (kh, kw), (self._ph[0], self._pw[0]), (ho, wo), dtype)
+        if (sh, sw) == (1, 1):
+            plan = FourierConvTranspose((h, w), (kh, kw), (self._ph[0], self._pw[0]), (ho, wo), dtype)
+            if pays_off(plan.blocks, h * w * kh * kw, c, self.filters):
+                self._fourier = plan
 
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
         if self._fourier is not None:

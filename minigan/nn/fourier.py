@@ -4,8 +4,9 @@ A stride-1 transposed convolution is a *full* 2-D convolution followed by a crop
 
     yfull[n, a, b, f] = sum_{p, q, c} x[n, p, q, c] K[a - p, b - q, f, c]      y = crop(yfull)
 
-On a grid of S = (H + kh - 1) x (W + kw - 1) points this convolution does not wrap around,
-so the discrete Fourier transform turns it into one small matrix product per frequency::
+On a circular grid of S_h x S_w points large enough that the kept outputs pick up nothing
+that wraps around (:func:`grid_length`; at most (H + kh - 1) x (W + kw - 1)), the discrete
+Fourier transform turns the convolution into one small matrix product per frequency::
 
     Yhat[u, v] = Xhat[u, v] @ Khat[u, v]      Xhat[u, v]: (N, C), Khat[u, v]: (C, F), complex
 
@@ -24,9 +25,9 @@ product (no FFT: on 7x7 images a matrix transforms all images and channels at on
 3. ``y = U_y @ yhat``: the inverse DFT evaluated at the Ho*Wo pixels that survive the crop
    only, with T1, T2, T3 recombined into Re Y and Im Y inside its (Ho*Wo, 3B) matrix.
 
-For the DCGAN's first transposed convolution (7x7 input, 5x5 kernel, 256 -> 128 channels)
-step 2 costs 3 * 66 multiply-adds per image and channel pair instead of im2col's 49 * 25:
-6.2x fewer. Each step is linear, so the backward pass is the three steps transposed, in
+For the DCGAN's first transposed convolution (7x7 input, 5x5 kernel, 256 -> 128 channels,
+a 9x9 grid, B = 45) step 2 costs 3 * 45 multiply-adds per image and channel pair instead of
+im2col's 49 * 25: 9x fewer. Each step is linear, so the backward pass is the three steps transposed, in
 reverse order (``dL/dA = dL/dY B^T`` and ``dL/dB = A^T dL/dY`` for ``Y = A B``): it is the
 exact gradient of what the forward computes, with no derivation of its own.
 
@@ -45,11 +46,25 @@ from minigan.backend import get_array_module
 from minigan.backend import xp as backend_xp
 from minigan.nn.workspace import Workspace
 
+#: The block products must be matrix products worth the name: at least this many channels in and out.
+MIN_CHANNELS = 16
 
-def pays_off(h: int, w: int, kh: int, kw: int) -> bool:
-    """True when the 3B block products cost under half of im2col's multiply-adds."""
-    bins = (h + kh - 1) * ((w + kw - 1) // 2 + 1)
-    return 3 * bins < 0.5 * h * w * kh * kw
+
+def pays_off(blocks: int, direct: int, channels_in: int, channels_out: int) -> bool:
+    """True when the block products (``blocks`` multiply-adds per image and channel pair)
+    cost under half of im2col's ``direct`` ones, with enough channels for fast products."""
+    return blocks < 0.5 * direct and min(channels_in, channels_out) >= MIN_CHANNELS
+
+
+def grid_length(n: int, k: int, top: int, kept: int) -> int:
+    """The shortest circular grid on which ``yfull[top : top + kept]`` of a full convolution
+    (length ``n + k - 1``) picks up no wrapped-around terms.
+
+    On a grid of S points, output ``a`` also receives ``yfull[a + S]`` and ``yfull[a - S]``;
+    both are outside the full convolution when ``S >= n + k - 1 - top`` and
+    ``S >= top + kept``. (The DCGAN's 7x7 'same' layer needs S = 9, not 11.)
+    """
+    return max(n + k - 1 - top, top + kept, n, k)
 
 
 def _phases(grid: tuple[int, int], positions: list[tuple[int, int]]) -> np.ndarray:
@@ -105,7 +120,7 @@ class FourierConvTranspose:
     def __init__(self, hw: tuple[int, int], kernel_hw: tuple[int, int], crop: tuple[int, int],
                  out_hw: tuple[int, int], dtype: Any) -> None:
         (h, w), (kh, kw), (top, left), (ho, wo) = hw, kernel_hw, crop, out_hw
-        grid = (h + kh - 1, w + kw - 1)
+        grid = (grid_length(h, kh, top, ho), grid_length(w, kw, left, wo))
         self.blocks = 3 * grid[0] * (grid[1] // 2 + 1)  # 3B
         xp = backend_xp()
         inputs = _grid_positions(range(h), range(w))
