@@ -208,11 +208,25 @@ def test_pad_hw_zeroes_only_the_border_and_equals_np_pad(ph: tuple[int, int], pw
     np.testing.assert_array_equal(pad_hw(x, ph, pw), np.pad(x, ((0, 0), ph, pw, (0, 0))))
 
 
-def test_fourier_workspace_never_shares_memory_with_outputs_or_a_pending_cache(small_fourier: None) -> None:
-    layer = nn.Conv2DTranspose(4, 5, strides=1, padding="same")
-    x1 = build(layer, (2, 7, 7, 3))
+@pytest.mark.parametrize(
+    ("make", "shape", "fourier_path"),
+    [
+        (lambda: nn.Conv2DTranspose(4, 5, strides=1, padding="same"), (2, 7, 7, 3), True),
+        (lambda: nn.Conv2DTranspose(4, 5, strides=1, padding="same"), (2, 7, 7, 3), False),  # by kernel rows
+        (lambda: nn.Conv2DTranspose(4, 5, strides=2, padding="same"), (2, 4, 4, 3), False),  # col2im
+        (lambda: nn.Conv2D(4, 5, strides=2, padding="same"), (2, 9, 8, 3), False),
+    ],
+)
+def test_workspace_never_shares_memory_with_outputs_or_a_pending_cache(
+    make, shape, fourier_path: bool, small_fourier: None
+) -> None:
+    layer = make()
+    x1 = build(layer, shape)
+    if not fourier_path:
+        layer._fourier = None
+    assert (getattr(layer, "_fourier", None) is not None) == fourier_path
     x2 = RNG.standard_normal(x1.shape)
-    dy = RNG.standard_normal((2, 7, 7, 4))
+    dy = RNG.standard_normal((shape[0], *layer.output_shape(shape[1:])))
     layer.forward(x1)
     layer.zero_grad()
     dx_clean = layer.backward(dy)

@@ -41,6 +41,7 @@ from minigan.nn.im2col import (
 )
 from minigan.nn.layer import Layer
 from minigan.nn.matmul import at_b
+from minigan.nn.workspace import Workspace
 
 
 class _Conv(Layer):
@@ -70,6 +71,7 @@ class _Conv(Layer):
         self.padding = padding
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
+        self.workspace = Workspace()  # scratch and the padded input, reused from call to call
         super().__init__(input_shape, name)
 
     def _kernel_and_bias(self, kernel_shape: tuple[int, ...], dtype: np.dtype) -> None:
@@ -121,11 +123,11 @@ class Conv2D(_Conv):
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
         xp = get_array_module(x)
         kernel = self.params["kernel"].reshape(-1, self.filters)
-        xpad = pad_hw(x, self._ph, self._pw)
+        xpad = pad_hw(x, self._ph, self._pw, self.workspace, "xpad" if training else "xpad_inference")
         patches = im2col(xpad, *self.kernel_size, *self.strides)  # a view (N, Ho, Wo, kh, kw, C)
         n, ho, wo = patches.shape[:3]
         y = xp.empty((n, ho, wo, self.filters), dtype=x.dtype)
-        scratch, chunks = batch_chunks(n, ho * wo, kernel.shape[0], x.dtype, xp)
+        scratch, chunks = batch_chunks(n, ho * wo, kernel.shape[0], x.dtype, xp, self.workspace)
         for b in chunks:  # Y = X K, a chunk of images at a time
             xp.matmul(patch_rows(patches[b], scratch), kernel, out=y[b].reshape(-1, self.filters))
         return self._add_bias(y), xpad
@@ -143,8 +145,11 @@ class Conv2D(_Conv):
         dkernel = self.grads["kernel"].reshape(kernel.shape)  # a view: += adds into grads
         patches = im2col(xpad, *self.kernel_size, *self.strides)
         n, ho, wo = patches.shape[:3]
-        dxpad = xp.zeros(xpad.shape, dtype=dy.dtype) if input_grad else None
-        scratch, chunks = batch_chunks(n, ho * wo, kernel.shape[0], dy.dtype, xp)
+        dxpad = None
+        if input_grad:
+            dxpad = self.workspace.get("dxpad", xpad.shape, dy.dtype, xp)
+            dxpad.fill(0)
+        scratch, chunks = batch_chunks(n, ho * wo, kernel.shape[0], dy.dtype, xp, self.workspace)
         for b in chunks:
             dy_rows = dy[b].reshape(-1, self.filters)
             if self.trainable:  # dL/dK = X^T dY
@@ -252,8 +257,8 @@ class Conv2DTranspose(_Conv):
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.strides, (self._ph, self._pw)
         kernel = self.params["kernel"].reshape(-1, c)  # (kh*kw*F, C)
         y = xp.empty((n, ho, wo, f), dtype=x.dtype)
-        scratch, chunks = batch_chunks(n, h * w, kernel.shape[0], x.dtype, xp)
-        ypad = xp.empty((chunks[0].stop, ho + sum(ph), wo + sum(pw), f), dtype=x.dtype)
+        scratch, chunks = batch_chunks(n, h * w, kernel.shape[0], x.dtype, xp, self.workspace)
+        ypad = self.workspace.get("ypad", (chunks[0].stop, ho + sum(ph), wo + sum(pw), f), x.dtype, xp)
         for b in chunks:  # y = crop(col2im(X K^T)), a chunk of images at a time
             m = b.stop - b.start
             patches = xp.matmul(x[b].reshape(-1, c), kernel.T, out=scratch[: m * h * w])
@@ -279,10 +284,11 @@ class Conv2DTranspose(_Conv):
         top = kh - 1 - ph[0]
         kernel = self.params["kernel"][::-1, ::-1].transpose(0, 1, 3, 2)  # Kflip (kh, kw, C, F)
         kernel = xp.ascontiguousarray(kernel).reshape(kh, kw * c, f)
-        patches = im2col(pad_hw(x, (0, 0), (kw - 1 - pw[0], kw - 1 - pw[1])), 1, kw, 1, 1)  # (N, H, Wo, 1, kw, C)
+        xpad = pad_hw(x, (0, 0), (kw - 1 - pw[0], kw - 1 - pw[1]), self.workspace, "xpad_columns")
+        patches = im2col(xpad, 1, kw, 1, 1)  # (N, H, Wo, 1, kw, C)
         y = xp.zeros((n, ho, wo, f), dtype=x.dtype)
-        scratch, chunks = batch_chunks(n, h * wo, kw * c, x.dtype, xp)
-        products = xp.empty((scratch.shape[0], f), dtype=x.dtype)
+        scratch, chunks = batch_chunks(n, h * wo, kw * c, x.dtype, xp, self.workspace)
+        products = self.workspace.get("products", (scratch.shape[0], f), x.dtype, xp)
         for b in chunks:
             for i in range(kh):
                 r0, r1 = max(0, i - top), min(h, ho + i - top)  # input rows that reach the output
@@ -307,10 +313,11 @@ class Conv2DTranspose(_Conv):
         n, c = x.shape[0], x.shape[-1]
         kernel = self.params["kernel"].reshape(-1, c)
         dkernel = self.grads["kernel"].reshape(kernel.shape)  # a view: += adds into grads
-        patches = im2col(pad_hw(dy, self._ph, self._pw), *self.kernel_size, *self.strides)  # (N, H, W, kh, kw, F)
+        dypad = pad_hw(dy, self._ph, self._pw, self.workspace, "dypad")
+        patches = im2col(dypad, *self.kernel_size, *self.strides)  # (N, H, W, kh, kw, F)
         rows_per_example = patches.shape[1] * patches.shape[2]
         dx = xp.empty(x.shape, dtype=dy.dtype) if input_grad else None
-        scratch, chunks = batch_chunks(n, rows_per_example, kernel.shape[0], dy.dtype, xp)
+        scratch, chunks = batch_chunks(n, rows_per_example, kernel.shape[0], dy.dtype, xp, self.workspace)
         for b in chunks:
             drows = patch_rows(patches[b], scratch)  # im2col(pad(dy)) for these images
             if self.trainable:  # dL/dK = im2col(pad(dy))^T X

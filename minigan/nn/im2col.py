@@ -29,6 +29,7 @@ import math
 from typing import Any
 
 from minigan.backend import get_array_module
+from minigan.nn.workspace import Workspace
 
 PADDINGS = ("valid", "same")
 
@@ -69,13 +70,16 @@ def transpose_output_length(n: int, k: int, s: int, padding: str, output_padding
     return (n - 1) * s + k + output_padding
 
 
-def pad_hw(x: Any, ph: tuple[int, int], pw: tuple[int, int]) -> Any:
-    """Zero-pad the height and width axes of an NHWC batch (no copy when nothing to pad)."""
+def pad_hw(x: Any, ph: tuple[int, int], pw: tuple[int, int], workspace: Workspace | None = None,
+           name: str = "padded") -> Any:
+    """Zero-pad the height and width axes of an NHWC batch (no copy when nothing to pad);
+    into the array ``name`` of ``workspace`` if one is given, else a new array."""
     if ph == (0, 0) and pw == (0, 0):
         return x
     xp = get_array_module(x)
     n, h, w, c = x.shape
-    out = xp.empty((n, h + ph[0] + ph[1], w + pw[0] + pw[1], c), dtype=x.dtype)
+    shape = (n, h + ph[0] + ph[1], w + pw[0] + pw[1], c)
+    out = xp.empty(shape, dtype=x.dtype) if workspace is None else workspace.get(name, shape, x.dtype, xp)
     rows = slice(ph[0], ph[0] + h)
     out[:, : ph[0]] = 0  # zero only the border (a quarter less memory traffic than zeros())
     out[:, ph[0] + h :] = 0
@@ -121,14 +125,17 @@ def col2im_add(cols: Any, out: Any, sh: int, sw: int) -> None:
             out[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw, :] += cols[:, :, :, i, j, :]
 
 
-def batch_chunks(n: int, rows_per_example: int, row_length: int, dtype: Any, xp: Any) -> tuple[Any, list[slice]]:
+def batch_chunks(
+    n: int, rows_per_example: int, row_length: int, dtype: Any, xp: Any, workspace: Workspace
+) -> tuple[Any, list[slice]]:
     """Split a batch of ``n`` into chunks of about ``CHUNK_BYTES`` of patch rows.
 
-    Returns one scratch matrix (rows of the largest chunk, ``row_length``) and the chunks
-    as slices of the batch axis (at least one example each).
+    Returns one scratch matrix (rows of the largest chunk, ``row_length``; the array
+    "patches" of the layer's ``workspace``) and the chunks as slices of the batch axis (at
+    least one example each).
     """
     per = max(1, min(n, CHUNK_BYTES // max(1, rows_per_example * row_length * dtype.itemsize)))
-    scratch = xp.empty((per * rows_per_example, row_length), dtype=dtype)
+    scratch = workspace.get("patches", (per * rows_per_example, row_length), dtype, xp)
     return scratch, [slice(start, min(n, start + per)) for start in range(0, n, per)]
 
 
