@@ -52,6 +52,8 @@ def _every_layer() -> list[tuple[nn.Layer, tuple[int, ...]]]:
         (nn.Dense(3, kernel_initializer="he_normal"), (4, 5)),
         (nn.Conv2D(3, 3, strides=2, padding="same"), (2, 5, 5, 2)),
         (nn.Conv2DTranspose(2, 5, strides=2, padding="same", kernel_initializer="dcgan_normal"), (2, 3, 3, 2)),
+        (nn.Conv2DTranspose(2, 5, strides=1, padding="same"), (2, 4, 4, 2)),  # by kernel rows
+        (nn.Conv2DTranspose(16, 5, strides=1, padding="same"), (2, 7, 7, 16)),  # the Fourier path
         (nn.BatchNormalization(), (3, 2, 2, 3)),
         (nn.LeakyReLU(0.2), (3, 4)),
         (nn.ReLU(), (3, 4)),
@@ -74,6 +76,7 @@ def test_every_layer_uses_only_names_cupy_provides(standin):
         x = np.random.default_rng(0).standard_normal(shape)
         check_layer(layer, x, max_entries=20).assert_ok()
     assert {"cupy.lib.stride_tricks.as_strided", "cupy.random.default_rng", "cupy.zeros"} <= standin
+    assert {"cupy.matmul", "cupy.copyto", "cupy.einsum"} <= standin  # the Fourier path and BatchNorm
 
 
 def test_a_training_step_uses_only_names_cupy_provides(standin):
