@@ -1,0 +1,32 @@
+"""benchmarks/bench_step.py runs end to end and counts the step's FLOPs from the layer shapes.
+
+No timing is asserted (speed is measured by the benchmark, never by tests); this proves the
+script still runs against the current layers, prints every section the performance report
+quotes, and that its multiply-add count matches the DCGAN's shapes worked out by hand.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The tutorial DCGAN's forward multiply-adds per image, from its shapes:
+G_MACS = 100 * 7 * 7 * 256 + 7 * 7 * 25 * 256 * 128 + 7 * 7 * 25 * 128 * 64 + 14 * 14 * 25 * 64 * 1
+D_MACS = 14 * 14 * 25 * 1 * 64 + 7 * 7 * 25 * 64 * 128 + 7 * 7 * 128 * 1
+
+
+def test_bench_step_prints_every_section_with_the_hand_counted_flops() -> None:
+    command = [
+        sys.executable, "benchmarks/bench_step.py", "--batches", "4", "--steps", "1", "--warmup", "0",
+        "--layer-repeats", "1", "--no-torch", "--gemm-size", "128",
+    ]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"forward multiply-adds per image: G {G_MACS / 1e6:.2f} M, D {D_MACS / 1e6:.2f} M" in out
+    for section in ("float32 GEMM peak", "per-layer times at batch 4", "generator/conv2d_transpose ",
+                    "discriminator/conv2d_1", "training step", "step / ideal", "peak memory"):
+        assert section in out, section
