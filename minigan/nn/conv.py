@@ -181,9 +181,13 @@ class Conv2DTranspose(_Conv):
     ``kh - 1 - pad`` with the flipped kernel, ``y = im2col(pad'(x)) Kflip + b`` where
     ``Kflip[i, j, c, f] = K[kh-1-i, kw-1-j, f, c]``: a deeper matrix product and a patch
     copy instead of col2im's kh*kw read-modify-write passes. It runs one kernel row at a
-    time, so the zero rows of the vertical padding are never multiplied (for the DCGAN's
-    5x5 kernel on 7x7 images, 6 of every 35 row products). tests/test_fast_paths.py checks
-    it against the col2im form.
+    time, so the zero rows of the vertical padding are never multiplied (for a 5x5 kernel
+    on 7x7 images, 6 of every 35 row products). tests/test_fast_paths.py checks it against
+    the col2im form.
+
+    Fourier path, strides 1, where it saves at least half the multiply-adds (the DCGAN's
+    first transposed convolution): the convolution theorem as real matrix products, in
+    :mod:`minigan.nn.fourier`; its backward is the same products transposed.
     """
 
     def __init__(

@@ -11,12 +11,12 @@ column q*sw. ``col2im`` is its adjoint: it adds every patch back where it came f
 kh*kw strided slice-additions (one per kernel offset), never a loop over pixels.
 
 Speed: materialising all patches of a batch at once is a copy of kh*kw times the
-input (160 MB for the DCGAN's first transposed convolution at batch 256) that lives
-in main memory, and a fresh array that large costs page faults on every call. The
-layers therefore walk the batch in chunks (:func:`batch_chunks`) of about
-``CHUNK_BYTES`` of patches each, copied into one scratch matrix per call
-(:func:`patch_rows`), so the patches stay in cache between the copy, the matrix
-products and :func:`col2im_add`.
+input (80 MB for the DCGAN's second discriminator convolution at batch 256) that lives
+in main memory. The layers therefore walk the batch in chunks (:func:`batch_chunks`)
+of about ``CHUNK_BYTES`` of patches each, copied into one scratch matrix
+(:func:`patch_rows`) that the layer keeps in its workspace from call to call
+(:mod:`minigan.nn.workspace`), so the patches stay in cache between the copy, the
+matrix products and :func:`col2im_add`.
 
 Padding follows TensorFlow: "valid" adds none; "same" gives ``ceil(n / s)`` outputs and
 pads ``total = max((out - 1) * s + k - n, 0)`` with ``total // 2`` before and the rest
