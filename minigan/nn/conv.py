@@ -25,7 +25,7 @@ import numpy as np
 
 from minigan.backend import get_array_module
 from minigan.nn import initializers
-from minigan.nn.fourier import FourierConvTranspose, pays_off
+from minigan.nn.fourier import FourierConvTranspose, frequency_blocks, pays_off, transform_grid
 from minigan.nn.im2col import (
     PADDINGS,
     batch_chunks,
@@ -239,11 +239,10 @@ class Conv2DTranspose(_Conv):
                 f"{kh}x{kw}, strides {sh}x{sw}, padding {self.padding!r}, output_padding {self.output_padding}"
             )
         self._kernel_and_bias((kh, kw, self.filters, c), dtype)
-        self._fourier = None
-        if (sh, sw) == (1, 1):
-            plan = FourierConvTranspose((h, w), (kh, kw), (self._ph[0], self._pw[0]), (ho, wo), dtype)
-            if pays_off(plan.blocks, h * w * kh * kw, c, self.filters):
-                self._fourier = plan
+        crop = (self._ph[0], self._pw[0])
+        blocks = frequency_blocks(transform_grid((h, w), (kh, kw), crop, (ho, wo)))
+        fourier_pays = (sh, sw) == (1, 1) and pays_off(blocks, h * w * kh * kw, c, self.filters)
+        self._fourier = FourierConvTranspose((h, w), (kh, kw), crop, (ho, wo), dtype) if fourier_pays else None
 
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
         if self._fourier is not None:

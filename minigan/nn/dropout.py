@@ -9,8 +9,8 @@ import numpy as np
 from minigan import backend
 from minigan.nn.layer import Layer
 
-#: Masks come from 16-bit uniform draws: a quarter of the random bits (and about half the time)
-#: of float32 uniforms, and a drop probability exact to 2**-16.
+#: Masks come from 16-bit uniform draws: half the random bits (and about half the time) of
+#: float32 uniforms, and a drop probability exact to 2**-16.
 _LEVELS = 1 << 16
 
 

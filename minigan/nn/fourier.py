@@ -67,6 +67,17 @@ def grid_length(n: int, k: int, top: int, kept: int) -> int:
     return max(n + k - 1 - top, top + kept, n, k)
 
 
+def transform_grid(hw: tuple[int, int], kernel_hw: tuple[int, int], crop: tuple[int, int],
+                   out_hw: tuple[int, int]) -> tuple[int, int]:
+    """(S_h, S_w): :func:`grid_length` along both axes, for the arguments of :class:`FourierConvTranspose`."""
+    return tuple(grid_length(*axis) for axis in zip(hw, kernel_hw, crop, out_hw, strict=True))
+
+
+def frequency_blocks(grid: tuple[int, int]) -> int:
+    """3B: three real products for each of the B frequencies a real signal on ``grid`` needs."""
+    return 3 * grid[0] * (grid[1] // 2 + 1)
+
+
 def _phases(grid: tuple[int, int], positions: list[tuple[int, int]]) -> np.ndarray:
     """theta[b, j] = 2 pi (u_b a_j / S_h + v_b c_j / S_w) for the B real-signal frequencies."""
     sh, sw = grid
@@ -120,8 +131,8 @@ class FourierConvTranspose:
     def __init__(self, hw: tuple[int, int], kernel_hw: tuple[int, int], crop: tuple[int, int],
                  out_hw: tuple[int, int], dtype: Any) -> None:
         (h, w), (kh, kw), (top, left), (ho, wo) = hw, kernel_hw, crop, out_hw
-        grid = (grid_length(h, kh, top, ho), grid_length(w, kw, left, wo))
-        self.blocks = 3 * grid[0] * (grid[1] // 2 + 1)  # 3B
+        grid = transform_grid(hw, kernel_hw, crop, out_hw)
+        self.blocks = frequency_blocks(grid)
         xp = backend_xp()
         inputs = _grid_positions(range(h), range(w))
         taps = _grid_positions(range(kh), range(kw))
