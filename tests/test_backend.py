@@ -127,6 +127,25 @@ def test_seed_makes_random_draws_repeat_and_the_state_round_trips():
     np.testing.assert_array_equal(backend.rng().standard_normal(5, dtype=np.float32), b)
 
 
+@pytest.mark.parametrize("shape", [(3, 5, 7), (4, 100_000)])  # 105 is not a multiple of 4
+def test_random_uint16_is_seeded_and_uniform_in_every_16_bit_lane(shape):
+    backend.seed(3)
+    draws = backend.random_uint16(shape)
+    assert draws.shape == shape and draws.dtype == np.uint16
+    backend.seed(3)
+    np.testing.assert_array_equal(backend.random_uint16(shape), draws)
+    if draws.size < 4096:
+        return
+    # Each of the four 16-bit lanes of a 64-bit draw is uniform: mean (2**16 - 1) / 2, and
+    # its top and bottom bytes take all 256 values about equally often.
+    for lane in range(4):
+        values = draws.reshape(-1)[lane::4].astype(np.int64)
+        assert abs(values.mean() / 32767.5 - 1) < 0.01
+        for byte in (values >> 8, values & 255):
+            counts = np.bincount(byte, minlength=256)
+            assert counts.min() > 0.8 * len(values) / 256 and counts.max() < 1.2 * len(values) / 256
+
+
 def test_set_floatx_refuses_non_float_types():
     with pytest.raises(ValueError, match="expected float32 or float64, got int32"):
         backend.set_floatx("int32")

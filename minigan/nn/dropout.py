@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from minigan import backend
 from minigan.nn.layer import Layer
 
-#: Masks come from 16-bit uniform draws: half the random bits (and about half the time) of
-#: float32 uniforms, and a drop probability exact to 2**-16.
+#: Masks come from 16-bit uniform draws (:func:`minigan.backend.random_uint16`): half the
+#: random bits of float32 uniforms, and a drop probability exact to 2**-16.
 _LEVELS = 1 << 16
 
 
@@ -38,7 +36,7 @@ class Dropout(Layer):
         if not training or self._threshold == 0:
             return x, None
         xp = backend.get_array_module(x)
-        draws = backend.rng().integers(0, _LEVELS, size=x.shape, dtype=np.uint16)
+        draws = backend.random_uint16(x.shape)
         mask = draws >= self._threshold
         return self._apply(xp, x, mask), mask
 
