@@ -53,6 +53,21 @@ def test_chunked_conv2d_equals_whole_batch_im2col(one_image_chunks: None, stride
     np.testing.assert_allclose(dx, crop_hw(dxpad, layer._ph, layer._pw), rtol=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("kernel", "strides", "before", "after"),
+    [((5, 5), (2, 2), (1, 1), (2, 2)), ((3, 4), (1, 3), (2, 0), (0, 3)), ((2, 3), (3, 2), (0, 2), (1, 0))],
+)
+def test_col2im_add_with_a_crop_equals_col2im_then_crop(kernel, strides, before, after) -> None:
+    (kh, kw), (sh, sw) = kernel, strides
+    cols = RNG.standard_normal((2, 4, 3, kh, kw, 2))
+    padded = col2im(cols, (sh * 3 + kh, sw * 2 + kw), sh, sw)
+    expected = crop_hw(padded, (before[0], after[0]), (before[1], after[1]))
+    out = RNG.standard_normal(expected.shape)
+    start = out.copy()
+    im2col_module.col2im_add(cols, out, sh, sw, before)
+    np.testing.assert_allclose(out - start, expected, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize(("strides", "padding"), [(2, "same"), (1, "same"), (1, "valid"), ((1, 2), "same")])
 def test_chunked_conv2d_transpose_equals_whole_batch_col2im(one_image_chunks: None, strides, padding) -> None:
     layer = nn.Conv2DTranspose(3, (3, 5), strides=strides, padding=padding)

@@ -32,7 +32,6 @@ from minigan.nn.im2col import (
     col2im_add,
     conv_output_length,
     conv_padding,
-    crop_hw,
     im2col,
     pad_hw,
     pair,
@@ -145,10 +144,11 @@ class Conv2D(_Conv):
         dkernel = self.grads["kernel"].reshape(kernel.shape)  # a view: += adds into grads
         patches = im2col(xpad, *self.kernel_size, *self.strides)
         n, ho, wo = patches.shape[:3]
-        dxpad = None
+        crop = (self._ph[0], self._pw[0])
+        dx = None
         if input_grad:
-            dxpad = self.workspace.get("dxpad", xpad.shape, dy.dtype, xp)
-            dxpad.fill(0)
+            _, hp, wp, c = xpad.shape
+            dx = xp.empty((n, hp - sum(self._ph), wp - sum(self._pw), c), dtype=dy.dtype)
         scratch, chunks = batch_chunks(n, ho * wo, kernel.shape[0], dy.dtype, xp, self.workspace)
         for b in chunks:
             dy_rows = dy[b].reshape(-1, self.filters)
@@ -156,9 +156,10 @@ class Conv2D(_Conv):
                 dkernel += at_b(patch_rows(patches[b], scratch), dy_rows)
             if input_grad:  # dL/dx = crop(col2im(dY K^T))
                 dpatches = xp.matmul(dy_rows, kernel.T, out=scratch[: dy_rows.shape[0]])
-                col2im_add(dpatches.reshape(patches[b].shape), dxpad[b], *self.strides)
+                dx[b] = 0
+                col2im_add(dpatches.reshape(patches[b].shape), dx[b], *self.strides, crop)
         self._bias_grad(dy)
-        return crop_hw(dxpad, self._ph, self._pw) if input_grad else None
+        return dx
 
 
 class Conv2DTranspose(_Conv):
@@ -261,15 +262,12 @@ class Conv2DTranspose(_Conv):
         kernel = self.params["kernel"].reshape(-1, c)  # (kh*kw*F, C)
         y = xp.empty((n, ho, wo, f), dtype=x.dtype)
         scratch, chunks = batch_chunks(n, h * w, kernel.shape[0], x.dtype, xp, self.workspace)
-        ypad = self.workspace.get("ypad", (chunks[0].stop, ho + sum(ph), wo + sum(pw), f), x.dtype, xp)
-        for b in chunks:  # y = crop(col2im(X K^T)), a chunk of images at a time
+        for b in chunks:  # y = b + crop(col2im(X K^T)), a chunk of images at a time
             m = b.stop - b.start
             patches = xp.matmul(x[b].reshape(-1, c), kernel.T, out=scratch[: m * h * w])
-            block = ypad[:m]
-            block.fill(0)
-            col2im_add(patches.reshape(m, h, w, kh, kw, f), block, sh, sw)
-            y[b] = block[:, ph[0] : ph[0] + ho, pw[0] : pw[0] + wo, :]
-        return self._add_bias(y)
+            y[b] = self.params["bias"] if self.use_bias else 0
+            col2im_add(patches.reshape(m, h, w, kh, kw, f), y[b], sh, sw, (ph[0], pw[0]))
+        return y
 
     def _forward_stride1(self, x: Any) -> Any:
         """``y = im2col(pad'(x)) Kflip + b`` for strides 1 (see the class docstring), by kernel rows.

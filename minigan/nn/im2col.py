@@ -117,12 +117,31 @@ def col2im(cols: Any, hw: tuple[int, int], sh: int, sw: int) -> Any:
     return out
 
 
-def col2im_add(cols: Any, out: Any, sh: int, sw: int) -> None:
-    """``out += col2im(cols)`` in place: the same kh*kw strided slice-additions as :func:`col2im`."""
+def col2im_add(cols: Any, out: Any, sh: int, sw: int, crop: tuple[int, int] = (0, 0)) -> None:
+    """``out += crop(col2im(cols))`` in place: the same kh*kw strided slice-additions as
+    :func:`col2im`, each clipped to ``out``.
+
+    Tap (i, j) of patch (p, q) lands at row ``p*sh + i - crop[0]`` and column
+    ``q*sw + j - crop[1]`` of ``out``; what lands outside ``out`` (the padding) is dropped, so
+    ``out`` is the cropped image itself and no padded array is filled, summed into and copied.
+    """
     _, ho, wo, kh, kw, _ = cols.shape
     for i in range(kh):
+        p0, p1, r0 = _landing(i, sh, ho, crop[0], out.shape[1])
         for j in range(kw):
-            out[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw, :] += cols[:, :, :, i, j, :]
+            q0, q1, c0 = _landing(j, sw, wo, crop[1], out.shape[2])
+            if p0 < p1 and q0 < q1:
+                rows = slice(r0, r0 + sh * (p1 - p0 - 1) + 1, sh)
+                columns = slice(c0, c0 + sw * (q1 - q0 - 1) + 1, sw)
+                out[:, rows, columns, :] += cols[:, p0:p1, q0:q1, i, j, :]
+
+
+def _landing(tap: int, stride: int, count: int, crop: int, length: int) -> tuple[int, int, int]:
+    """The patches ``p0 <= p < p1`` (of ``count``) whose offset ``tap`` lands inside an axis of
+    ``length`` at ``p*stride + tap - crop``, and where the first one lands."""
+    p0 = max(0, -((tap - crop) // stride))  # ceil((crop - tap) / stride)
+    p1 = min(count, (length - 1 + crop - tap) // stride + 1)
+    return p0, p1, p0 * stride + tap - crop
 
 
 def batch_chunks(
