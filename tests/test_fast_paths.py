@@ -14,7 +14,7 @@ from minigan import backend, nn, optim
 from minigan.nn import fourier
 from minigan.nn import im2col as im2col_module
 from minigan.nn.im2col import col2im, crop_hw, im2col, pad_hw
-from minigan.nn.matmul import at_b
+from minigan.nn.matmul import a_bt, at_b
 
 RNG = np.random.default_rng(8)
 
@@ -194,6 +194,12 @@ def test_batchnorm_in_place_passes_equal_the_formula() -> None:
 def test_at_b_is_a_transpose_times_b_in_either_order(k: int, n: int) -> None:
     a, b = RNG.standard_normal((11, k)), RNG.standard_normal((11, n))
     np.testing.assert_allclose(at_b(a, b), a.T @ b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_a_bt_is_a_times_b_transpose_also_as_an_outer_product(k: int) -> None:
+    a, b = RNG.standard_normal((5, k)), RNG.standard_normal((7, k))
+    np.testing.assert_allclose(a_bt(a, b), a @ b.T, rtol=1e-12)
 
 
 def test_fused_adam_step_equals_the_formula() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from minigan.nn import initializers
 from minigan.nn.layer import Layer
-from minigan.nn.matmul import at_b
+from minigan.nn.matmul import a_bt, at_b
 
 
 class Dense(Layer):
@@ -55,7 +55,7 @@ class Dense(Layer):
 
     def _backward(self, dy: Any, x: Any) -> Any:
         self._param_backward(dy, x)
-        return dy @ self.params["kernel"].T
+        return a_bt(dy, self.params["kernel"])  # dy @ K^T
 
     def _param_backward(self, dy: Any, x: Any) -> None:
         if self.trainable:

@@ -1,4 +1,4 @@
-"""``a^T b`` for the parameter gradients, in the order OpenBLAS computes fastest.
+"""Matrix products with a transpose, in the form OpenBLAS computes fastest.
 
 Every kernel gradient is a reduction over the rows of two tall matrices,
 ``dL/dK = X^T dY`` with X (m, k) and dY (m, n), m large. Mathematically
@@ -19,3 +19,12 @@ def at_b(a: Any, b: Any) -> Any:
     if a.shape[1] >= b.shape[1]:
         return a.T @ b
     return (b.T @ a).T
+
+
+def a_bt(a: Any, b: Any) -> Any:
+    """``a @ b.T`` (shape (m, n)) for ``a`` (m, k) and ``b`` (n, k); for k = 1 (an outer
+    product, the input gradient of a Dense layer with one unit) a broadcast multiply, which
+    is ~10x faster than OpenBLAS's GEMM with an inner dimension of 1."""
+    if a.shape[1] == 1:
+        return a * b.T
+    return a @ b.T
