@@ -14,7 +14,7 @@ from minigan import backend, nn, optim
 from minigan.nn import fourier
 from minigan.nn import im2col as im2col_module
 from minigan.nn.im2col import col2im, crop_hw, im2col, pad_hw
-from minigan.nn.matmul import a_bt, at_b
+from minigan.nn.matmul import a_bt, at_b, column_sums
 
 RNG = np.random.default_rng(8)
 
@@ -200,6 +200,11 @@ def test_at_b_is_a_transpose_times_b_in_either_order(k: int, n: int) -> None:
 def test_a_bt_is_a_times_b_transpose_also_as_an_outer_product(k: int) -> None:
     a, b = RNG.standard_normal((5, k)), RNG.standard_normal((7, k))
     np.testing.assert_allclose(a_bt(a, b), a @ b.T, rtol=1e-12)
+
+
+def test_column_sums_are_the_sums_over_rows() -> None:
+    a = RNG.standard_normal((9, 4))
+    np.testing.assert_allclose(column_sums(a), a.sum(axis=0), rtol=1e-12)
 
 
 def test_fused_adam_step_equals_the_formula() -> None:

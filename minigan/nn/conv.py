@@ -39,7 +39,7 @@ from minigan.nn.im2col import (
     transpose_output_length,
 )
 from minigan.nn.layer import Layer
-from minigan.nn.matmul import at_b
+from minigan.nn.matmul import at_b, column_sums
 from minigan.nn.workspace import Workspace
 
 
@@ -85,7 +85,7 @@ class _Conv(Layer):
 
     def _bias_grad(self, dy: Any) -> None:
         if self.use_bias and self.trainable:
-            self.grads["bias"] += dy.sum(axis=(0, 1, 2))
+            self.grads["bias"] += column_sums(dy.reshape(-1, self.filters))
 
 
 class Conv2D(_Conv):

@@ -9,6 +9,7 @@ import numpy as np
 from minigan.backend import get_array_module
 from minigan.nn import initializers
 from minigan.nn.layer import Layer
+from minigan.nn.matmul import column_sums
 
 
 class BatchNormalization(Layer):
@@ -65,7 +66,7 @@ class BatchNormalization(Layer):
             return (x - self.state["moving_mean"]) * (gamma * inv_std) + beta, None
         x2 = x.reshape(-1, x.shape[-1])  # (m, C): the statistics are column means
         m = x2.shape[0]
-        mu = _column_sums(x2) / m
+        mu = column_sums(x2) / m
         xc = x - mu  # kept for backward: xhat = xc * inv_std
         var = _column_dots(xc.reshape(x2.shape), xc.reshape(x2.shape)) / m
         inv_std = 1 / xp.sqrt(var + self.epsilon)
@@ -86,7 +87,7 @@ class BatchNormalization(Layer):
         gamma = self.params["gamma"]
         dy2 = dy.reshape(-1, dy.shape[-1])
         m = dy2.shape[0]
-        dbeta = _column_sums(dy2)  # sum(dy)
+        dbeta = column_sums(dy2)  # sum(dy)
         dgamma = _column_dots(dy2, xc.reshape(dy2.shape)) * inv_std  # sum(dy * xhat)
         if self.trainable:
             self.grads["gamma"] += dgamma
@@ -97,12 +98,6 @@ class BatchNormalization(Layer):
         xp.subtract(dy, dx, out=dx)
         dx *= gamma * inv_std
         return dx
-
-
-def _column_sums(a: Any) -> Any:
-    """``a.sum(axis=0)`` of an (m, C) matrix as the product ``1^T a`` (BLAS: ~3x faster in NumPy)."""
-    xp = get_array_module(a)
-    return xp.ones(a.shape[0], dtype=a.dtype) @ a
 
 
 def _column_dots(a: Any, b: Any) -> Any:
