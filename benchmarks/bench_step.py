@@ -45,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--layer-repeats", type=int, default=7, help="timed forward/backward calls per layer")
     p.add_argument("--gemm-size", type=int, default=2048, help="side of the square GEMM for the peak")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    p.add_argument("--system-malloc", action="store_true",
+                   help="keep the C library's default malloc policy (Trainer.fit, and by default this "
+                        "benchmark, call minigan.memory.retain_freed_memory())")
     p.add_argument("--memory-probe", type=int, default=0, help=argparse.SUPPRESS)  # child process: batch
     return p.parse_args(argv)
 
@@ -58,6 +61,7 @@ import numpy as np  # noqa: E402
 
 import minigan  # noqa: E402
 from minigan import backend, losses, nn, optim  # noqa: E402
+from minigan.memory import retain_freed_memory  # noqa: E402
 from minigan.models import dcgan_discriminator, dcgan_generator  # noqa: E402
 
 Z_DIM = 100
@@ -223,7 +227,7 @@ def memory_probe(batch: int) -> None:
 
 def probe_memory(batch: int) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--memory-probe", str(batch), "--backend", ARGS.backend]
-    cmd += ["--threads", str(ARGS.threads)]
+    cmd += ["--threads", str(ARGS.threads)] + (["--system-malloc"] if ARGS.system_malloc else [])
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -247,6 +251,7 @@ def torch_model(batch: int) -> Any:
 
 # -- the report ---------------------------------------------------------------------------------
 def main() -> None:
+    retained = not ARGS.system_malloc and retain_freed_memory()  # as Trainer.fit does
     if ARGS.backend == "cupy":
         minigan.set_backend("cupy")
     if ARGS.memory_probe:
@@ -260,6 +265,8 @@ def main() -> None:
     print(f"minigan DCGAN step benchmark: backend {ARGS.backend}, float32, {ARGS.threads} threads, "
           f"numpy {np.__version__}")
     print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
+    print("malloc: " + ("freed memory retained (minigan.memory.retain_freed_memory, as Trainer.fit; "
+                        "PyTorch runs in this process too)" if retained else "the C library's default policy"))
 
     peak = gemm_peak(ARGS.gemm_size)
     print(f"float32 GEMM peak ({ARGS.gemm_size}^3 matmul, best of 7): {peak:.1f} GFLOP/s")

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from minigan import backend, checkpoint, models, optim, plots
 from minigan.gan import GAN, GAN_LOSSES
+from minigan.memory import retain_freed_memory
 
 CHECKPOINT_NAME = "checkpoint.npz"
 ESTIMATE_STEPS = 10  # steps timed (after the first, which includes warm-up) for the run's time estimate
@@ -316,6 +317,7 @@ class Trainer:
         Raises :class:`Diverged` on a non-finite loss (without writing a checkpoint), and
         KeyboardInterrupt after Ctrl-C, once the current step is done and checkpointed.
         """
+        retain_freed_memory()  # no page faults on each step's fresh arrays (minigan/memory.py)
         cfg, spe = self.config, self.steps_per_epoch
         total = cfg.epochs * spe
         first_step, t_first = self.step, time.perf_counter()
