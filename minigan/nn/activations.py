@@ -37,9 +37,8 @@ class LeakyReLU(Layer):
         return xp.maximum(x, y, out=y), x
 
     def _backward(self, dy: Any, x: Any) -> Any:
-        slope = (x > 0).astype(dy.dtype)  # 1 where x > 0, else 0 ...
-        slope *= 1 - self.alpha
-        slope += self.alpha  # ... then 1 or alpha
+        slope = get_array_module(dy).multiply(x > 0, 1 - self.alpha, dtype=dy.dtype)  # 1 - alpha or 0 ...
+        slope += self.alpha  # ... plus alpha: 1 where x > 0, else alpha
         slope *= dy
         return slope
 
