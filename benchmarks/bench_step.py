@@ -16,10 +16,10 @@ One training step, in the trainer's (and PyTorch's DCGAN example's) order::
 
 It prints: the step's median time and images/s at each batch size; each layer's forward
 and backward time at the first batch size; the step's FLOPs (counted from the layer
-shapes), the machine's float32 GEMM peak and the step's achieved GFLOP/s against it; the
-same step in PyTorch (when installed) with the same number of threads, interleaved
-with minigan's, and the ratio; and the peak memory (ru_maxrss) of a process that runs
-training steps.
+shapes), the machine's float32 GEMM peak (measured first, and again after each timed step,
+as the machine's speed drifts) and the step's achieved GFLOP/s against it; the same step
+in PyTorch (when installed) with the same number of threads, interleaved with minigan's,
+and the ratio; and the peak memory (ru_maxrss) of a process that runs training steps.
 """
 
 from __future__ import annotations
@@ -294,16 +294,19 @@ def main() -> None:
             ours.step()
             if ref is not None:
                 ref.step()
-        t_ours, t_ref = [], []
+        t_ours, t_ref, peaks = [], [], [peak]
         for _ in range(ARGS.steps):
             t_ours.append(timed(ours.step))
             if ref is not None:
                 t_ref.append(timed(ref.step, ref.synchronize))
-        step = median(t_ours)
-        ideal = per_image * batch / (peak * 1e9)
+            peaks.append(gemm_peak(ARGS.gemm_size, repeats=1))  # the peak in the same minutes
+        step, step_peak = median(t_ours), max(peaks)
+        ideal = per_image * batch / (step_peak * 1e9)
         print(f"  batch {batch:>4}: minigan {step * 1e3:8.1f} ms  {batch / step:8.0f} images/s  "
               f"{per_image * batch / step / 1e9:6.1f} GFLOP/s = {ideal / step:5.1%} of GEMM peak  "
               f"(step / ideal {step / ideal:4.2f})")
+        print(f"  {'':>11}GEMM peak for this ratio: {step_peak:.1f} GFLOP/s (the best of the first "
+              f"measurement and one {ARGS.gemm_size}^3 product after each step)")
         if t_ref:
             torch_step = median(t_ref)
             print(f"  {'':>11}PyTorch {torch_step * 1e3:8.1f} ms  {batch / torch_step:8.0f} images/s  "
