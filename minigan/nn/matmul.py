@@ -6,9 +6,9 @@ Every kernel gradient is a reduction over the rows of two tall matrices,
 when the product's result is short and wide than when it is tall and narrow: for the
 DCGAN's first convolution (m = 50176, k = 25, n = 64) ``X^T dY`` takes ~1 s and
 ``(dY^T X)^T`` ~10 ms on the benchmark machine. :func:`at_b` always computes the
-tall-result form. Two more shapes OpenBLAS is slow at: an inner dimension of 1 (an outer
-product, :func:`a_bt`) and a sum over rows, which is faster as the product ``1^T a``
-than as a reduction (:func:`column_sums`).
+tall-result form. Also here: an outer product, which OpenBLAS's GEMM (inner dimension 1) is
+slow at (:func:`a_bt`), and a sum over rows, which NumPy's reduction does 2-3x slower than
+the BLAS product ``1^T a`` (:func:`column_sums`).
 """
 
 from __future__ import annotations
