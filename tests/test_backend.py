@@ -53,7 +53,9 @@ def _every_layer() -> list[tuple[nn.Layer, tuple[int, ...]]]:
         (nn.Conv2D(3, 3, strides=2, padding="same"), (2, 5, 5, 2)),
         (nn.Conv2DTranspose(2, 5, strides=2, padding="same", kernel_initializer="dcgan_normal"), (2, 3, 3, 2)),
         (nn.Conv2DTranspose(2, 5, strides=1, padding="same"), (2, 4, 4, 2)),  # by kernel rows
-        (nn.Conv2DTranspose(16, 5, strides=1, padding="same"), (2, 7, 7, 16)),  # the Fourier path
+        (nn.Conv2DTranspose(32, 5, strides=1, padding="same"), (2, 7, 7, 32)),  # the Fourier path
+        (nn.Conv2DTranspose(64, 5, strides=2, padding="same"), (2, 7, 7, 128)),  # ... by phases
+        (nn.Conv2D(128, 5, strides=2, padding="same"), (2, 14, 14, 64)),  # ... as the adjoint
         (nn.BatchNormalization(), (3, 2, 2, 3)),
         (nn.LeakyReLU(0.2), (3, 4)),
         (nn.ReLU(), (3, 4)),
@@ -76,7 +78,7 @@ def test_every_layer_uses_only_names_cupy_provides(standin):
         x = np.random.default_rng(0).standard_normal(shape)
         check_layer(layer, x, max_entries=20).assert_ok()
     assert {"cupy.lib.stride_tricks.as_strided", "cupy.random.default_rng", "cupy.zeros"} <= standin
-    assert {"cupy.matmul", "cupy.copyto", "cupy.einsum"} <= standin  # the Fourier path and BatchNorm
+    assert {"cupy.matmul", "cupy.copyto", "cupy.arange", "cupy.einsum"} <= standin  # the Fourier paths, BatchNorm
 
 
 def test_a_training_step_uses_only_names_cupy_provides(standin):

@@ -112,19 +112,26 @@ def test_stride1_transposed_conv_fast_path_equals_col2im_form(
 
 
 @pytest.mark.parametrize(
-    ("kernel", "padding", "shape"),
+    ("make", "shape"),
     [
-        ((5, 5), "same", (3, 7, 7, 4)),  # the DCGAN's first transposed convolution, small
-        ((3, 5), "valid", (3, 4, 5, 2)),
-        ((4, 4), "same", (2, 5, 6, 3)),  # even kernel: uneven crop, even transform width
-        ((5, 3), "same", (2, 6, 5, 3)),
+        (lambda: nn.Conv2DTranspose(4, 5, 1, "same"), (3, 7, 7, 4)),  # the DCGAN's first transposed convolution
+        (lambda: nn.Conv2DTranspose(4, (3, 5), 1, "valid"), (3, 4, 5, 2)),
+        (lambda: nn.Conv2DTranspose(4, 4, 1, "same"), (2, 5, 6, 3)),  # even kernel: uneven crop, even grid width
+        (lambda: nn.Conv2DTranspose(4, (5, 3), 1, "same"), (2, 6, 5, 3)),
+        (lambda: nn.Conv2DTranspose(4, 5, 2, "same"), (3, 4, 3, 3)),  # by phases: the DCGAN's second, small
+        (lambda: nn.Conv2DTranspose(3, (4, 3), (2, 3), "valid"), (2, 3, 2, 2)),  # other strides per axis
+        (lambda: nn.Conv2DTranspose(3, 3, 2, "same", output_padding=1), (2, 3, 3, 2)),
+        (lambda: nn.Conv2D(4, 5, 2, "same"), (3, 8, 6, 3)),  # the adjoint: D's second convolution, small
+        (lambda: nn.Conv2D(3, (3, 4), 2, "valid"), (2, 8, 10, 2)),
+        (lambda: nn.Conv2D(3, 4, (2, 3), "same"), (2, 6, 9, 2)),
+        (lambda: nn.Conv2D(3, 3, 1, "same"), (2, 5, 4, 2)),
     ],
 )
-def test_fourier_transposed_conv_equals_the_im2col_path(kernel, padding, shape, small_fourier: None) -> None:
-    fourier = nn.Conv2DTranspose(4, kernel, strides=1, padding=padding)
+def test_fourier_path_equals_the_im2col_path(make, shape, small_fourier: None) -> None:
+    fourier = make()
     x = build(fourier, shape)
     assert fourier._fourier is not None
-    direct = nn.Conv2DTranspose(4, kernel, strides=1, padding=padding)
+    direct = make()
     build(direct, shape)
     direct._fourier = None
     for key, value in fourier.params.items():
@@ -142,12 +149,33 @@ def test_fourier_transposed_conv_equals_the_im2col_path(kernel, padding, shape, 
         np.testing.assert_allclose(grads_f[key], grads_d[key], rtol=1e-10, atol=1e-12, err_msg=key)
 
 
+def test_fourier_path_in_float32_is_within_rounding_of_the_im2col_path() -> None:
+    for make, shape in [
+        (lambda: nn.Conv2D(128, 5, 2, "same"), (2, 14, 14, 64)),  # D's second convolution
+        (lambda: nn.Conv2DTranspose(64, 5, 2, "same"), (2, 7, 7, 128)),  # G's second transposed convolution
+    ]:
+        fourier, direct = make(), make()
+        x = RNG.standard_normal(shape).astype(np.float32)
+        y = fourier.forward(x, training=False)
+        direct.forward(x, training=False)
+        direct.params["kernel"][...] = fourier.params["kernel"]
+        direct._fourier = None
+        assert fourier._fourier is not None and y.dtype == np.float32
+        np.testing.assert_allclose(y, direct.forward(x, training=False), rtol=0, atol=1e-5 * np.abs(y).max())
+
+
 def test_fourier_path_is_taken_where_it_saves_work_only() -> None:
     dcgan = nn.Conv2DTranspose(128, 5, 1, "same", input_shape=(7, 7, 256))
     assert dcgan._fourier is not None and dcgan._fourier.blocks == 3 * 9 * 5  # a 9x9 grid, not 11x11
-    assert nn.Conv2DTranspose(32, 1, 1, "same", input_shape=(4, 4, 32))._fourier is None  # 3 * 12 > 16 * 1 / 2
+    strided = nn.Conv2DTranspose(64, 5, 2, "same", input_shape=(7, 7, 128))
+    assert strided._fourier is not None and strided._fourier.blocks == 3 * 8 * 5  # four phases on an 8x8 grid
+    adjoint = nn.Conv2D(128, 5, 2, "same", input_shape=(14, 14, 64))
+    assert adjoint._fourier is not None and adjoint._fourier.blocks == 3 * 8 * 5
+    assert nn.Conv2D(128, 5, 2, "same", input_shape=(15, 15, 64))._fourier is None  # 15 is not a multiple of 2
+    assert nn.Conv2DTranspose(32, 1, 1, "same", input_shape=(4, 4, 32))._fourier is None  # more work than im2col
+    assert nn.Conv2D(64, 4, 2, "same", input_shape=(32, 32, 32))._fourier is None  # transforms of 256 pixels
     assert nn.Conv2DTranspose(4, 5, 1, "same", input_shape=(7, 7, 8))._fourier is None  # too few channels
-    assert nn.Conv2DTranspose(64, 5, 2, "same", input_shape=(7, 7, 128))._fourier is None  # strides 2
+    assert nn.Conv2D(64, 5, 2, "same", input_shape=(28, 28, 1))._fourier is None  # D's first convolution
 
 
 @pytest.mark.parametrize(("n", "k", "top", "kept"), [(7, 5, 2, 7), (4, 3, 0, 6), (9, 3, 2, 7), (5, 4, 1, 5)])
@@ -238,6 +266,8 @@ def test_pad_hw_zeroes_only_the_border_and_equals_np_pad(ph: tuple[int, int], pw
     ("make", "shape", "fourier_path"),
     [
         (lambda: nn.Conv2DTranspose(4, 5, strides=1, padding="same"), (2, 7, 7, 3), True),
+        (lambda: nn.Conv2DTranspose(4, 5, strides=2, padding="same"), (2, 4, 4, 3), True),  # by phases
+        (lambda: nn.Conv2D(4, 5, strides=2, padding="same"), (2, 8, 8, 3), True),  # the adjoint
         (lambda: nn.Conv2DTranspose(4, 5, strides=1, padding="same"), (2, 7, 7, 3), False),  # by kernel rows
         (lambda: nn.Conv2DTranspose(4, 5, strides=2, padding="same"), (2, 4, 4, 3), False),  # col2im
         (lambda: nn.Conv2D(4, 5, strides=2, padding="same"), (2, 9, 8, 3), False),

@@ -15,6 +15,11 @@ Each matrix product runs over the batch in chunks of a few images (see
 col2im) summed while it is still in cache, and the whole-batch patch matrix is never
 materialised. Conv2D keeps only the padded input for its backward pass and rebuilds
 the patches there.
+
+Where it saves work (:func:`minigan.nn.fourier.worthwhile`; in the DCGAN every layer with
+64 or more channels on both sides), both layers run on the Fourier path instead: the
+convolution theorem as real matrix products, no patch copies and no col2im
+(:mod:`minigan.nn.fourier`; tests/test_fast_paths.py checks it against im2col).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 
 from minigan.backend import get_array_module
 from minigan.nn import initializers
-from minigan.nn.fourier import FourierConvTranspose, frequency_blocks, pays_off, transform_grid
+from minigan.nn.fourier import FourierConvTranspose, worthwhile
 from minigan.nn.im2col import (
     PADDINGS,
     batch_chunks,
@@ -87,6 +92,16 @@ class _Conv(Layer):
         if self.use_bias and self.trainable:
             self.grads["bias"] += column_sums(dy.reshape(-1, self.filters))
 
+    def _fourier_gradients(self, dy: Any, cache: Any, input_grad: bool, backward: Any) -> Any:
+        """The backward pass of the Fourier path (:mod:`minigan.nn.fourier`): ``backward`` is
+        the plan's ``transposed_backward`` or ``convolution_backward``."""
+        x_shape, xhat = cache
+        dx, dkernel = backward(dy, xhat, x_shape, self.params["kernel"], input_grad, self.trainable)
+        if dkernel is not None:
+            self.grads["kernel"] += dkernel
+        self._bias_grad(dy)
+        return dx
+
 
 class Conv2D(_Conv):
     """2-D convolution (cross-correlation, as in every DL framework)::
@@ -100,6 +115,9 @@ class Conv2D(_Conv):
     ``Y = X K + b`` and the backward pass is::
 
         dL/dK = X^T dY      dL/db = sum of dY over rows      dL/dx = crop(col2im(dY K^T))
+
+    Fourier path, where it saves work: the adjoint of the transposed convolution from
+    (Ho, Wo) to (H, W), by :class:`minigan.nn.fourier.FourierConvTranspose`.
     """
 
     def build(self, input_shape: tuple[int, ...], dtype: np.dtype) -> None:
@@ -109,6 +127,10 @@ class Conv2D(_Conv):
         if h + sum(self._ph) < kh or w + sum(self._pw) < kw:
             raise ValueError(f"{self.name}: input {h}x{w} is smaller than the kernel {kh}x{kw} ('valid')")
         self._kernel_and_bias((kh, kw, c, self.filters), dtype)
+        # The adjoint of the transposed convolution from the output's size back to the input's.
+        ho, wo, _ = self.output_shape(input_shape)
+        geometry = ((ho, wo), (kh, kw), (sh, sw), (self._ph[0], self._pw[0]), (h, w))
+        self._fourier = FourierConvTranspose(*geometry, dtype) if worthwhile(*geometry, self.filters, c) else None
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         h, w, _ = input_shape
@@ -120,6 +142,9 @@ class Conv2D(_Conv):
         )
 
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
+        if self._fourier is not None:
+            y, xhat = self._fourier.convolution(x, self.params["kernel"], self.output_shape(self.input_shape), training)
+            return self._add_bias(y), (x.shape, xhat)
         xp = get_array_module(x)
         kernel = self.params["kernel"].reshape(-1, self.filters)
         xpad = pad_hw(x, self._ph, self._pw, self.workspace, "xpad" if training else "xpad_inference")
@@ -131,14 +156,18 @@ class Conv2D(_Conv):
             xp.matmul(patch_rows(patches[b], scratch), kernel, out=y[b].reshape(-1, self.filters))
         return self._add_bias(y), xpad
 
-    def _backward(self, dy: Any, xpad: Any) -> Any:
-        return self._gradients(dy, xpad, input_grad=True)
+    def _backward(self, dy: Any, cache: Any) -> Any:
+        return self._gradients(dy, cache, input_grad=True)
 
-    def _param_backward(self, dy: Any, xpad: Any) -> None:
-        self._gradients(dy, xpad, input_grad=False)
+    def _param_backward(self, dy: Any, cache: Any) -> None:
+        self._gradients(dy, cache, input_grad=False)
 
-    def _gradients(self, dy: Any, xpad: Any, input_grad: bool) -> Any:
-        """dL/dK and dL/db (if trainable), and dL/dx if ``input_grad``, in one pass over the chunks."""
+    def _gradients(self, dy: Any, cache: Any, input_grad: bool) -> Any:
+        """dL/dK and dL/db (if trainable), and dL/dx if ``input_grad``, in one pass over the chunks;
+        ``cache`` is the padded input (or, on the Fourier path, the input's shape and spectrum)."""
+        if self._fourier is not None:
+            return self._fourier_gradients(dy, cache, input_grad, self._fourier.convolution_backward)
+        xpad = cache
         xp = get_array_module(dy)
         kernel = self.params["kernel"].reshape(-1, self.filters)
         dkernel = self.grads["kernel"].reshape(kernel.shape)  # a view: += adds into grads
@@ -186,8 +215,8 @@ class Conv2DTranspose(_Conv):
     on 7x7 images, 6 of every 35 row products). tests/test_fast_paths.py checks it against
     the col2im form.
 
-    Fourier path, strides 1, where it saves at least half the multiply-adds (the DCGAN's
-    first transposed convolution): the convolution theorem as real matrix products, in
+    Fourier path, where it saves work (the DCGAN's first two transposed convolutions): the
+    convolution theorem as real matrix products, strided layers by output phases, in
     :mod:`minigan.nn.fourier`; its backward is the same products transposed.
     """
 
@@ -240,14 +269,12 @@ class Conv2DTranspose(_Conv):
                 f"{kh}x{kw}, strides {sh}x{sw}, padding {self.padding!r}, output_padding {self.output_padding}"
             )
         self._kernel_and_bias((kh, kw, self.filters, c), dtype)
-        crop = (self._ph[0], self._pw[0])
-        blocks = frequency_blocks(transform_grid((h, w), (kh, kw), crop, (ho, wo)))
-        fourier_pays = (sh, sw) == (1, 1) and pays_off(blocks, h * w * kh * kw, c, self.filters)
-        self._fourier = FourierConvTranspose((h, w), (kh, kw), crop, (ho, wo), dtype) if fourier_pays else None
+        geometry = ((h, w), (kh, kw), (sh, sw), (self._ph[0], self._pw[0]), (ho, wo))
+        self._fourier = FourierConvTranspose(*geometry, dtype) if worthwhile(*geometry, c, self.filters) else None
 
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
         if self._fourier is not None:
-            y, xhat = self._fourier.forward(x, self.params["kernel"], self.output_shape(self.input_shape), training)
+            y, xhat = self._fourier.transposed(x, self.params["kernel"], self.output_shape(self.input_shape), training)
             return self._add_bias(y), (x.shape, xhat)
         if self.strides == (1, 1):
             return self._forward_stride1(x), x
@@ -309,7 +336,7 @@ class Conv2DTranspose(_Conv):
     def _gradients(self, dy: Any, x: Any, input_grad: bool) -> Any:
         """dL/dK and dL/db (if trainable), and dL/dx if ``input_grad``, in one pass over the chunks."""
         if self._fourier is not None:
-            return self._fourier_gradients(dy, x, input_grad)
+            return self._fourier_gradients(dy, x, input_grad, self._fourier.transposed_backward)
         xp = get_array_module(dy)
         n, c = x.shape[0], x.shape[-1]
         kernel = self.params["kernel"].reshape(-1, c)
@@ -328,11 +355,3 @@ class Conv2DTranspose(_Conv):
         self._bias_grad(dy)
         return dx
 
-    def _fourier_gradients(self, dy: Any, cache: Any, input_grad: bool) -> Any:
-        """The backward of the Fourier path (:mod:`minigan.nn.fourier`)."""
-        x_shape, xhat = cache
-        dx, dkernel = self._fourier.backward(dy, xhat, x_shape, self.params["kernel"], input_grad, self.trainable)
-        if dkernel is not None:
-            self.grads["kernel"] += dkernel
-        self._bias_grad(dy)
-        return dx

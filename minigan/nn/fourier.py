@@ -1,6 +1,6 @@
-"""The stride-1 transposed convolution by the convolution theorem, in real matrix products.
+"""Transposed convolutions and convolutions by the convolution theorem, in real matrix products.
 
-A stride-1 transposed convolution is a *full* 2-D convolution followed by a crop::
+Stride 1. A stride-1 transposed convolution is a *full* 2-D convolution followed by a crop::
 
     yfull[n, a, b, f] = sum_{p, q, c} x[n, p, q, c] K[a - p, b - q, f, c]      y = crop(yfull)
 
@@ -9,6 +9,17 @@ that wraps around (:func:`grid_length`; at most (H + kh - 1) x (W + kw - 1)), th
 Fourier transform turns the convolution into one small matrix product per frequency::
 
     Yhat[u, v] = Xhat[u, v] @ Khat[u, v]      Xhat[u, v]: (N, C), Khat[u, v]: (C, F), complex
+
+Strides s, by output phases. Output pixel ``s a + r`` (one axis; after the crop ``top``)
+receives ``x[p] K[i]`` where ``s p + i - top = s a + r``, that is::
+
+    a = p + u      for the tap i = s u + r + top      (r = (i - top) mod s, its phase)
+
+so each of the s x s output phases (r_h, r_w) is a stride-1 full convolution of x with the
+taps of that phase, placed at positions (u, v). With the phases as s*s blocks of output
+channels ("depth to space": the big side's pixel (s a + r_h, s b + r_w) is pixel (a, b),
+channel block (r_h, r_w)), the whole layer is one stride-1 product: Khat[u, v] is (C, s*s*F),
+each tap in its phase's block. With s = 1 there is one phase and u = i - top.
 
 Real signals need only the B = S_h * (S_w // 2 + 1) frequencies with v <= S_w / 2. A complex
 product costs three real ones (Gauss): with X = A + iB and K = P + iQ,
@@ -20,20 +31,24 @@ product (no FFT: on 7x7 images a matrix transforms all images and channels at on
 
 1. ``xhat = T_x @ x``: rows ``[Re; Im; Re + Im]`` of the DFT at the H*W input pixels,
    a (3B, H*W) matrix, so ``xhat`` holds A, B and A + B for every frequency;
-2. ``yhat = xhat @ khat``, one (N, C) x (C, F) product for each of the 3B blocks
+2. ``yhat = xhat @ khat``, one (N, C) x (C, s*s*F) product for each of the 3B blocks
    (``khat = T_k @ K`` holds P, Q and P + Q the same way);
-3. ``y = U_y @ yhat``: the inverse DFT evaluated at the Ho*Wo pixels that survive the crop
-   only, with T1, T2, T3 recombined into Re Y and Im Y inside its (Ho*Wo, 3B) matrix.
+3. ``y = U_y @ yhat``: the inverse DFT evaluated at the kept output pixels only (per phase),
+   with T1, T2, T3 recombined into Re Y and Im Y inside its matrix.
 
-For the DCGAN's first transposed convolution (7x7 input, 5x5 kernel, 256 -> 128 channels,
-a 9x9 grid, B = 45) step 2 costs 3 * 45 multiply-adds per image and channel pair instead of
-im2col's 49 * 25: 9x fewer. Each step is linear, so the backward pass is the three steps transposed, in
-reverse order (``dL/dA = dL/dY B^T`` and ``dL/dB = A^T dL/dY`` for ``Y = A B``): it is the
-exact gradient of what the forward computes, with no derivation of its own.
+Each step is linear, so the adjoint is the three steps transposed, in reverse order. That
+adjoint is the Conv2D with the same kernel (docs/transposed_convolution.md), so one set of
+matrices serves both layers: a Conv2DTranspose runs steps 1-3 forward and their transposes
+for its input gradient; a Conv2D the other way round. The kernel gradient comes from the two
+sides' spectra (``dL/dkhat = xhat^T dyhat`` per block, then ``T_k^T``): the exact gradient of
+what the forward computes, with no derivation of its own.
 
-:class:`minigan.nn.conv.Conv2DTranspose` uses this for strides 1 when it saves work
-(:func:`pays_off`); tests/test_fast_paths.py checks it against the im2col path and
-tests/test_gradients.py against finite differences.
+Work, per image, for the DCGAN: its first transposed convolution (7x7, 256 -> 128, stride 1,
+a 9x9 grid, B = 45) costs 7.0 M multiply-adds against im2col's 40 M; its stride-2 pair (7x7
+<-> 14x14, 128 <-> 64 channels: an 8x8 grid, B = 40, four phases) 6.2 M against 10 M, and
+neither im2col's patch copies nor col2im's additions. :func:`worthwhile` decides per layer;
+tests/test_fast_paths.py checks both layers against the im2col path and tests/test_gradients.py
+against finite differences.
 """
 
 from __future__ import annotations
@@ -48,34 +63,52 @@ from minigan.nn.workspace import Workspace
 
 #: The block products must be matrix products worth the name: at least this many channels in and out.
 MIN_CHANNELS = 16
+#: Take the Fourier path where its three products cost at most this share of im2col's multiply-adds.
+MAX_WORK_RATIO = 0.75
 
 
-def pays_off(blocks: int, direct: int, channels_in: int, channels_out: int) -> bool:
-    """True when the block products (``blocks`` multiply-adds per image and channel pair)
-    cost under half of im2col's ``direct`` ones, with enough channels for fast products."""
-    return blocks < 0.5 * direct and min(channels_in, channels_out) >= MIN_CHANNELS
+def phase_taps(k: int, stride: int, top: int) -> list[tuple[int, int]]:
+    """(phase r, position u) of each kernel tap i = 0..k-1 along one axis: ``i - top = stride * u + r``."""
+    return [divmod(i - top, stride)[::-1] for i in range(k)]
 
 
-def grid_length(n: int, k: int, top: int, kept: int) -> int:
-    """The shortest circular grid on which ``yfull[top : top + kept]`` of a full convolution
-    (length ``n + k - 1``) picks up no wrapped-around terms.
+def grid_length(n: int, k: int, top: int, kept: int, stride: int = 1) -> int:
+    """The shortest circular grid on which the ``kept`` outputs of every phase pick up no
+    wrapped-around terms.
 
-    On a grid of S points, output ``a`` also receives ``yfull[a + S]`` and ``yfull[a - S]``;
-    both are outside the full convolution when ``S >= n + k - 1 - top`` and
-    ``S >= top + kept``. (The DCGAN's 7x7 'same' layer needs S = 9, not 11.)
+    Input position p (0 <= p < n) and tap position u add up to the output position p + u, so
+    the sums lie in [u_min, n - 1 + u_max]. On a grid of S points, kept position a also
+    receives the sums a + S and a - S; both lie outside that range when ``S >= n + u_max`` and
+    ``S >= kept - u_min``. (The DCGAN's 7x7 'same' layer needs S = 9, not 11.)
     """
-    return max(n + k - 1 - top, top + kept, n, k)
+    positions = [u for _, u in phase_taps(k, stride, top)]
+    return max(n + max(positions), kept - min(positions), 1)
 
 
-def transform_grid(hw: tuple[int, int], kernel_hw: tuple[int, int], crop: tuple[int, int],
-                   out_hw: tuple[int, int]) -> tuple[int, int]:
+def transform_grid(hw: tuple[int, int], kernel_hw: tuple[int, int], strides: tuple[int, int],
+                   crop: tuple[int, int], out_hw: tuple[int, int]) -> tuple[int, int]:
     """(S_h, S_w): :func:`grid_length` along both axes, for the arguments of :class:`FourierConvTranspose`."""
-    return tuple(grid_length(*axis) for axis in zip(hw, kernel_hw, crop, out_hw, strict=True))
+    axes = zip(hw, kernel_hw, strides, crop, out_hw, strict=True)
+    return tuple(grid_length(n, k, top, out // s, s) for n, k, s, top, out in axes)
 
 
 def frequency_blocks(grid: tuple[int, int]) -> int:
     """3B: three real products for each of the B frequencies a real signal on ``grid`` needs."""
     return 3 * grid[0] * (grid[1] // 2 + 1)
+
+
+def worthwhile(hw: tuple[int, int], kernel_hw: tuple[int, int], strides: tuple[int, int], crop: tuple[int, int],
+               out_hw: tuple[int, int], channels: int, filters: int) -> bool:
+    """True where the Fourier path fits a transposed convolution from (H, W, channels) to
+    (Ho, Wo, filters) and saves work: Ho and Wo multiples of the strides, enough channels for
+    fast block products, and its three products at most ``MAX_WORK_RATIO`` of im2col's
+    multiply-adds (H*W*kh*kw*channels*filters per image)."""
+    if any(out % s for out, s in zip(out_hw, strides, strict=True)) or min(channels, filters) < MIN_CHANNELS:
+        return False
+    blocks = frequency_blocks(transform_grid(hw, kernel_hw, strides, crop, out_hw))
+    pixels, out_pixels = hw[0] * hw[1], out_hw[0] * out_hw[1]  # the big side: out_pixels / (sh*sw) of sh*sw phases
+    fourier = blocks * (pixels * channels + channels * strides[0] * strides[1] * filters + out_pixels * filters)
+    return fourier <= MAX_WORK_RATIO * pixels * kernel_hw[0] * kernel_hw[1] * channels * filters
 
 
 def _phases(grid: tuple[int, int], positions: list[tuple[int, int]]) -> np.ndarray:
@@ -120,69 +153,137 @@ def gauss_columns(inverse: np.ndarray) -> np.ndarray:
     return np.concatenate([u_re - u_im, -(u_re + u_im), u_im], axis=1)
 
 
-def _grid_positions(rows: range, cols: range) -> list[tuple[int, int]]:
+def _grid_positions(rows: range | list[int], cols: range | list[int]) -> list[tuple[int, int]]:
     return [(a, b) for a in rows for b in cols]
 
 
 class FourierConvTranspose:
-    """The transforms of a stride-1 transposed convolution of (H, W) images with a (kh, kw)
-    kernel whose output is ``yfull[top : top + Ho, left : left + Wo]``."""
+    """The transforms of a transposed convolution with ``strides`` from (H, W) images (the small
+    side) to (Ho, Wo) ones (the big side, multiples of the strides) with a (kh, kw) kernel and
+    output ``yfull[top :, left :]`` (``crop`` = (top, left)); and of its adjoint, the Conv2D with
+    the same kernel from (Ho, Wo) to (H, W).
 
-    def __init__(self, hw: tuple[int, int], kernel_hw: tuple[int, int], crop: tuple[int, int],
-                 out_hw: tuple[int, int], dtype: Any) -> None:
-        (h, w), (kh, kw), (top, left), (ho, wo) = hw, kernel_hw, crop, out_hw
-        grid = transform_grid(hw, kernel_hw, crop, out_hw)
+    Kernels have Keras' Conv2DTranspose layout (kh, kw, F, C): F channels on the big side, C on
+    the small one, which is also Conv2D's (kh, kw, C_in, F_out) from the big side to the small.
+    """
+
+    def __init__(self, hw: tuple[int, int], kernel_hw: tuple[int, int], strides: tuple[int, int],
+                 crop: tuple[int, int], out_hw: tuple[int, int], dtype: Any) -> None:
+        (h, w), (kh, kw), (sh, sw), (top, left), (ho, wo) = hw, kernel_hw, strides, crop, out_hw
+        grid = transform_grid(hw, kernel_hw, strides, crop, out_hw)
+        self.strides = (sh, sw)
         self.blocks = frequency_blocks(grid)
+        rows, cols = phase_taps(kh, sh, top), phase_taps(kw, sw, left)
         xp = backend_xp()
         inputs = _grid_positions(range(h), range(w))
-        taps = _grid_positions(range(kh), range(kw))
-        outputs = _grid_positions(range(top, top + ho), range(left, left + wo))
+        taps = [(u, v) for _, u in rows for _, v in cols]  # kernel taps (i, j) in row-major order
+        outputs = _grid_positions(range(ho // sh), range(wo // sw))  # the big side's pixels, per phase
         self.t_x = xp.asarray(gauss_rows(dft_matrix(grid, inputs)), dtype=dtype)  # (3B, H*W)
         self.t_k = xp.asarray(gauss_rows(dft_matrix(grid, taps)), dtype=dtype)  # (3B, kh*kw)
-        self.u_y = xp.asarray(gauss_columns(inverse_dft_matrix(grid, outputs)), dtype=dtype)  # (Ho*Wo, 3B)
+        self.u_y = xp.asarray(gauss_columns(inverse_dft_matrix(grid, outputs)), dtype=dtype)  # (Ho*Wo/(sh*sw), 3B)
+        self.tap_phase = xp.asarray([r * sw + q for r, _ in rows for q, _ in cols])  # each tap's phase block
         self.workspace = Workspace()  # the large temporaries, reused from call to call
 
-    def _pixels(self, a: Any, name: str) -> Any:
-        """(N, H, W, C) -> (H*W, N*C), pixels first, in the workspace array ``name``."""
+    # Layouts: pixels first, each pixel's phases as channel blocks; kernels in phase blocks.
+
+    def _pixels(self, a: Any, strides: tuple[int, int], name: str) -> Any:
+        """(N, H, W, C) -> (H*W/(sh*sw), N*sh*sw*C): pixel (a, b) holds the phases
+        (s_h a + r_h, s_w b + r_w) of every image, in the workspace array ``name``."""
         xp = get_array_module(a)
-        n, c = a.shape[0], a.shape[-1]
-        out = self.workspace.get(name, (a[0].size // c, n * c), a.dtype, xp)
-        xp.copyto(out.reshape(-1, n, c), a.reshape(n, -1, c).transpose(1, 0, 2))
+        (n, h, w, c), (sh, sw) = a.shape, strides
+        out = self.workspace.get(name, (h // sh * (w // sw), n * sh * sw * c), a.dtype, xp)
+        phases = a.reshape(n, h // sh, sh, w // sw, sw, c).transpose(1, 3, 0, 2, 4, 5)
+        xp.copyto(out.reshape(phases.shape), phases)
         return out
 
     @staticmethod
-    def _from_pixels(a: Any, shape: tuple[int, ...]) -> Any:
-        """(H*W, N*C) -> a new (N, H, W, C) array."""
-        n, c = shape[0], shape[-1]
-        return get_array_module(a).ascontiguousarray(a.reshape(-1, n, c).transpose(1, 0, 2)).reshape(shape)
+    def _from_pixels(a: Any, shape: tuple[int, ...], strides: tuple[int, int]) -> Any:
+        """The inverse of :meth:`_pixels`, into a new (N, H, W, C) array."""
+        (n, h, w, c), (sh, sw) = shape, strides
+        blocks = a.reshape(h // sh, w // sw, n, sh, sw, c).transpose(2, 0, 3, 1, 4, 5)
+        return get_array_module(a).ascontiguousarray(blocks).reshape(shape)
 
     def _kernel_blocks(self, kernel: Any, transposed: bool) -> Any:
-        """khat (3B, C, F) from a (kh, kw, F, C) kernel, or its transpose (3B, F, C)."""
+        """khat (3B, C, sh*sw*F) from a (kh, kw, F, C) kernel, or its transpose (3B, sh*sw*F, C)."""
         xp = get_array_module(kernel)
         kh, kw, f, c = kernel.shape
-        k = kernel if transposed else xp.ascontiguousarray(kernel.transpose(0, 1, 3, 2))
+        phases = self.strides[0] * self.strides[1]
+        k = kernel.reshape(kh * kw, 1, f, c)
+        if phases > 1:  # each tap's (F, C) slice in its own phase block, zeros in the others
+            k = xp.zeros((kh * kw, phases, f, c), dtype=kernel.dtype)
+            k[xp.arange(kh * kw), self.tap_phase] = kernel.reshape(kh * kw, f, c)
+        if not transposed:
+            k = xp.ascontiguousarray(k.transpose(0, 3, 1, 2))  # (taps, C, phases, F)
         name = "khat_t" if transposed else "khat"
-        return self.workspace.matmul(self.t_k, k.reshape(kh * kw, f * c), name).reshape(self.blocks, *k.shape[2:])
+        khat = self.workspace.matmul(self.t_k, k.reshape(kh * kw, -1), name)
+        return khat.reshape(self.blocks, *((phases * f, c) if transposed else (c, phases * f)))
 
-    def forward(self, x: Any, kernel: Any, out_shape: tuple[int, ...], training: bool) -> tuple[Any, Any]:
-        """``y`` (N, Ho, Wo, F) and the cache ``xhat`` (3B, N, C) for backward."""
-        n, ws = x.shape[0], self.workspace
-        xhat = ws.matmul(self.t_x, self._pixels(x, "x"), "xhat" if training else "xhat_inference")
-        xhat = xhat.reshape(self.blocks, n, -1)
-        yhat = ws.matmul(xhat, self._kernel_blocks(kernel, transposed=False), "yhat")  # (3B, N, F)
-        y = self._from_pixels(ws.matmul(self.u_y, yhat.reshape(self.blocks, -1), "y"), (n, *out_shape))
-        return y, xhat
+    # The three steps, each in both directions.
 
-    def backward(self, dy: Any, xhat: Any, x_shape: tuple[int, ...], kernel: Any,
-                 input_grad: bool, kernel_grad: bool) -> tuple[Any, Any]:
-        """(dL/dx or None, dL/dK or None): the forward's three products transposed."""
-        n, ws = dy.shape[0], self.workspace
-        dyhat = ws.matmul(self.u_y.T, self._pixels(dy, "dy"), "dyhat").reshape(self.blocks, n, -1)  # (3B, N, F)
+    def _small_spectrum(self, a: Any, name: str) -> Any:
+        """Step 1: (N, H, W, C) -> (3B, N, C)."""
+        pixels = self._pixels(a, (1, 1), "small")
+        return self.workspace.matmul(self.t_x, pixels, name).reshape(self.blocks, a.shape[0], -1)
+
+    def _big_spectrum(self, a: Any, name: str) -> Any:
+        """Step 3 transposed: (N, Ho, Wo, F) -> (3B, N, sh*sw*F)."""
+        pixels = self._pixels(a, self.strides, "big")
+        return self.workspace.matmul(self.u_y.T, pixels, name).reshape(self.blocks, a.shape[0], -1)
+
+    def _small_image(self, spectrum: Any, shape: tuple[int, ...]) -> Any:
+        """Step 1 transposed: (3B, N, C) -> a new (N, H, W, C) array."""
+        pixels = self.workspace.matmul(self.t_x.T, spectrum.reshape(self.blocks, -1), "small")
+        return self._from_pixels(pixels, shape, (1, 1))
+
+    def _big_image(self, spectrum: Any, shape: tuple[int, ...]) -> Any:
+        """Step 3: (3B, N, sh*sw*F) -> a new (N, Ho, Wo, F) array."""
+        pixels = self.workspace.matmul(self.u_y, spectrum.reshape(self.blocks, -1), "big")
+        return self._from_pixels(pixels, shape, self.strides)
+
+    def _kernel_grad(self, small: Any, big: Any, kernel_shape: tuple[int, ...]) -> Any:
+        """dL/dK (kh, kw, F, C) from the small side's spectrum (3B, N, C) and the big side's (3B, N, sh*sw*F)."""
+        xp = get_array_module(small)
+        kh, kw, f, c = kernel_shape
+        dkhat = self.workspace.matmul(big.transpose(0, 2, 1), small, "dkhat")  # (3B, sh*sw*F, C)
+        per_phase = (self.t_k.T @ dkhat.reshape(self.blocks, -1)).reshape(kh * kw, -1, f, c)
+        return per_phase[xp.arange(kh * kw), self.tap_phase].reshape(kernel_shape)
+
+    # Conv2DTranspose: small side -> big side.
+
+    def transposed(self, x: Any, kernel: Any, out_shape: tuple[int, ...], training: bool) -> tuple[Any, Any]:
+        """``y`` (N, Ho, Wo, F) and the cache ``xhat`` (3B, N, C) for :meth:`transposed_backward`."""
+        xhat = self._small_spectrum(x, "cache" if training else "cache_inference")
+        yhat = self.workspace.matmul(xhat, self._kernel_blocks(kernel, transposed=False), "big_product")
+        return self._big_image(yhat, (x.shape[0], *out_shape)), xhat
+
+    def transposed_backward(self, dy: Any, xhat: Any, x_shape: tuple[int, ...], kernel: Any,
+                            input_grad: bool, kernel_grad: bool) -> tuple[Any, Any]:
+        """(dL/dx or None, dL/dK or None) of :meth:`transposed`."""
+        dyhat = self._big_spectrum(dy, "gradient")
         dx = dk = None
-        if input_grad:  # dL/dxhat = dL/dyhat khat^T
-            dxhat = ws.matmul(dyhat, self._kernel_blocks(kernel, transposed=True), "dxhat")  # (3B, N, C)
-            dx = self._from_pixels(ws.matmul(self.t_x.T, dxhat.reshape(self.blocks, -1), "dx"), x_shape)
-        if kernel_grad:  # (dL/dkhat)^T = dL/dyhat^T xhat, already in the kernel's (F, C) order
-            dkhat = ws.matmul(dyhat.transpose(0, 2, 1), xhat, "dkhat")  # (3B, F, C)
-            dk = (self.t_k.T @ dkhat.reshape(self.blocks, -1)).reshape(kernel.shape)
+        if input_grad:
+            dxhat = self.workspace.matmul(dyhat, self._kernel_blocks(kernel, transposed=True), "small_product")
+            dx = self._small_image(dxhat, x_shape)
+        if kernel_grad:
+            dk = self._kernel_grad(xhat, dyhat, kernel.shape)
+        return dx, dk
+
+    # Conv2D: big side -> small side, the adjoint.
+
+    def convolution(self, x: Any, kernel: Any, out_shape: tuple[int, ...], training: bool) -> tuple[Any, Any]:
+        """Conv2D's ``y`` (N, H, W, C) of ``x`` (N, Ho, Wo, F) and the cache ``xhat`` (3B, N, sh*sw*F)."""
+        xhat = self._big_spectrum(x, "cache" if training else "cache_inference")
+        yhat = self.workspace.matmul(xhat, self._kernel_blocks(kernel, transposed=True), "small_product")
+        return self._small_image(yhat, (x.shape[0], *out_shape)), xhat
+
+    def convolution_backward(self, dy: Any, xhat: Any, x_shape: tuple[int, ...], kernel: Any,
+                             input_grad: bool, kernel_grad: bool) -> tuple[Any, Any]:
+        """(dL/dx or None, dL/dK or None) of :meth:`convolution`."""
+        dyhat = self._small_spectrum(dy, "gradient")
+        dx = dk = None
+        if input_grad:
+            dxhat = self.workspace.matmul(dyhat, self._kernel_blocks(kernel, transposed=False), "big_product")
+            dx = self._big_image(dxhat, x_shape)
+        if kernel_grad:
+            dk = self._kernel_grad(dyhat, xhat, kernel.shape)
         return dx, dk
