@@ -166,16 +166,26 @@ def test_fourier_path_in_float32_is_within_rounding_of_the_im2col_path() -> None
 
 def test_fourier_path_is_taken_where_it_saves_work_only() -> None:
     dcgan = nn.Conv2DTranspose(128, 5, 1, "same", input_shape=(7, 7, 256))
-    assert dcgan._fourier is not None and dcgan._fourier.blocks == 3 * 9 * 5  # a 9x9 grid, not 11x11
+    assert dcgan._fourier is not None and dcgan._fourier.blocks == 3 * 40 + 1  # a 9x9 grid, not 11x11
     strided = nn.Conv2DTranspose(64, 5, 2, "same", input_shape=(7, 7, 128))
-    assert strided._fourier is not None and strided._fourier.blocks == 3 * 8 * 5  # four phases on an 8x8 grid
+    assert strided._fourier is not None and strided._fourier.blocks == 3 * 30 + 4  # four phases on an 8x8 grid
     adjoint = nn.Conv2D(128, 5, 2, "same", input_shape=(14, 14, 64))
-    assert adjoint._fourier is not None and adjoint._fourier.blocks == 3 * 8 * 5
+    assert adjoint._fourier is not None and adjoint._fourier.blocks == 3 * 30 + 4
     assert nn.Conv2D(128, 5, 2, "same", input_shape=(15, 15, 64))._fourier is None  # 15 is not a multiple of 2
     assert nn.Conv2DTranspose(32, 1, 1, "same", input_shape=(4, 4, 32))._fourier is None  # more work than im2col
     assert nn.Conv2D(64, 4, 2, "same", input_shape=(32, 32, 32))._fourier is None  # transforms of 256 pixels
     assert nn.Conv2DTranspose(4, 5, 1, "same", input_shape=(7, 7, 8))._fourier is None  # too few channels
     assert nn.Conv2D(64, 5, 2, "same", input_shape=(28, 28, 1))._fourier is None  # D's first convolution
+
+
+@pytest.mark.parametrize("grid", [(9, 9), (8, 8), (8, 5), (1, 4), (6, 7)])
+def test_frequencies_are_one_of_each_conjugate_pair_and_the_real_ones(grid: tuple[int, int]) -> None:
+    complex_, real = fourier.frequencies(grid)
+    mirror = (-complex_) % np.array(grid)
+    cells = [tuple(f) for f in np.concatenate([complex_, mirror, real])]
+    assert sorted(cells) == [(u, v) for u in range(grid[0]) for v in range(grid[1])]  # each frequency once
+    assert np.all((2 * real) % np.array(grid) == 0)  # a real one is its own conjugate
+    assert fourier.frequency_blocks(grid) == 3 * len(complex_) + len(real)
 
 
 @pytest.mark.parametrize(("n", "k", "top", "kept"), [(7, 5, 2, 7), (4, 3, 0, 6), (9, 3, 2, 7), (5, 4, 1, 5)])

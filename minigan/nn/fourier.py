@@ -21,16 +21,19 @@ channels ("depth to space": the big side's pixel (s a + r_h, s b + r_w) is pixel
 channel block (r_h, r_w)), the whole layer is one stride-1 product: Khat[u, v] is (C, s*s*F),
 each tap in its phase's block. With s = 1 there is one phase and u = i - top.
 
-Real signals need only the B = S_h * (S_w // 2 + 1) frequencies with v <= S_w / 2. A complex
-product costs three real ones (Gauss): with X = A + iB and K = P + iQ,
+Real signals have Hermitian spectra: frequency (-u, -v) carries the conjugate of (u, v), so
+one of each conjugate pair is enough (:func:`frequencies`), and the few frequencies that are
+their own conjugate (u and v each 0 or half the grid) carry real values. A complex product
+costs three real ones (Gauss): with X = A + iB and K = P + iQ,
 
     T1 = A P,   T2 = B Q,   T3 = (A + B)(P + Q)   ->   Re Y = T1 - T2,  Im Y = T3 - T1 - T2
 
-and the sums and differences fold into the transforms, so every step is a real matrix
-product (no FFT: on 7x7 images a matrix transforms all images and channels at once):
+and a real frequency costs one. The sums and differences fold into the transforms, so every
+step is a real matrix product (no FFT: on 7x7 images a matrix transforms all images and
+channels at once). With 3B blocks (three per complex frequency, one per real one):
 
-1. ``xhat = T_x @ x``: rows ``[Re; Im; Re + Im]`` of the DFT at the H*W input pixels,
-   a (3B, H*W) matrix, so ``xhat`` holds A, B and A + B for every frequency;
+1. ``xhat = T_x @ x``: rows ``[Re; Im; Re + Im]`` of the DFT at the H*W input pixels (and
+   ``Re`` for the real frequencies), a (3B, H*W) matrix, so ``xhat`` holds A, B and A + B;
 2. ``yhat = xhat @ khat``, one (N, C) x (C, s*s*F) product for each of the 3B blocks
    (``khat = T_k @ K`` holds P, Q and P + Q the same way);
 3. ``y = U_y @ yhat``: the inverse DFT evaluated at the kept output pixels only (per phase),
@@ -44,9 +47,10 @@ sides' spectra (``dL/dkhat = xhat^T dyhat`` per block, then ``T_k^T``): the exac
 what the forward computes, with no derivation of its own.
 
 Work, per image, for the DCGAN: its first transposed convolution (7x7, 256 -> 128, stride 1,
-a 9x9 grid, B = 45) costs 7.0 M multiply-adds against im2col's 40 M; its stride-2 pair (7x7
-<-> 14x14, 128 <-> 64 channels: an 8x8 grid, B = 40, four phases) 6.2 M against 10 M, and
-neither im2col's patch copies nor col2im's additions. :func:`worthwhile` decides per layer;
+a 9x9 grid: 40 complex frequencies and 1 real, 121 blocks) costs 6.2 M multiply-adds against
+im2col's 40 M; its stride-2 pair (7x7 <-> 14x14, 128 <-> 64 channels: four phases on an 8x8
+grid, 30 complex and 4 real frequencies, 94 blocks) 4.9 M against 10 M, and neither im2col's
+patch copies nor col2im's additions. :func:`worthwhile` decides per layer;
 tests/test_fast_paths.py checks both layers against the im2col path and tests/test_gradients.py
 against finite differences.
 """
@@ -92,9 +96,21 @@ def transform_grid(hw: tuple[int, int], kernel_hw: tuple[int, int], strides: tup
     return tuple(grid_length(n, k, top, out // s, s) for n, k, s, top, out in axes)
 
 
+def frequencies(grid: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The frequencies (u, v) a real signal on ``grid`` needs, as two (count, 2) arrays: the
+    complex ones, one of each conjugate pair ((u, v) and (-u, -v) mod the grid carry conjugate
+    values), and the real ones, each its own conjugate (u and v each 0 or half the grid)."""
+    sh, sw = grid
+    u, v = (axis.ravel() for axis in np.meshgrid(np.arange(sh), np.arange(sw), indexing="ij"))
+    index, mirror = u * sw + v, (-u % sh) * sw + (-v % sw)
+    uv = np.stack([u, v], axis=1)
+    return uv[index < mirror], uv[index == mirror]
+
+
 def frequency_blocks(grid: tuple[int, int]) -> int:
-    """3B: three real products for each of the B frequencies a real signal on ``grid`` needs."""
-    return 3 * grid[0] * (grid[1] // 2 + 1)
+    """3 real products for each complex frequency, 1 for each real one."""
+    complex_, real = frequencies(grid)
+    return 3 * len(complex_) + len(real)
 
 
 def worthwhile(hw: tuple[int, int], kernel_hw: tuple[int, int], strides: tuple[int, int], crop: tuple[int, int],
@@ -111,46 +127,35 @@ def worthwhile(hw: tuple[int, int], kernel_hw: tuple[int, int], strides: tuple[i
     return fourier <= MAX_WORK_RATIO * pixels * kernel_hw[0] * kernel_hw[1] * channels * filters
 
 
-def _phases(grid: tuple[int, int], positions: list[tuple[int, int]]) -> np.ndarray:
-    """theta[b, j] = 2 pi (u_b a_j / S_h + v_b c_j / S_w) for the B real-signal frequencies."""
-    sh, sw = grid
-    u, v = np.meshgrid(np.arange(sh), np.arange(sw // 2 + 1), indexing="ij")
+def _angles(uv: np.ndarray, grid: tuple[int, int], positions: list[tuple[int, int]]) -> np.ndarray:
+    """theta[f, j] = 2 pi (u_f a_j / S_h + v_f c_j / S_w) for frequencies ``uv`` and pixels ``positions``."""
     a, c = np.array(positions, dtype=np.float64).T
-    return 2 * np.pi * (np.outer(u.ravel(), a) / sh + np.outer(v.ravel(), c) / sw)
+    return 2 * np.pi * (np.outer(uv[:, 0], a) / grid[0] + np.outer(uv[:, 1], c) / grid[1])
 
 
-def dft_matrix(grid: tuple[int, int], positions: list[tuple[int, int]]) -> np.ndarray:
-    """(2B, len(positions)): the DFT of a signal that is zero outside ``positions``."""
-    theta = _phases(grid, positions)
-    return np.concatenate([np.cos(theta), -np.sin(theta)])
+def spectrum_rows(grid: tuple[int, int], positions: list[tuple[int, int]]) -> np.ndarray:
+    """(blocks, len(positions)): the DFT of a signal that is zero outside ``positions``, as the
+    rows ``[Re; Im; Re + Im]`` for the complex frequencies (A, B and A + B of Gauss' products)
+    and ``Re`` for the real ones."""
+    complex_, real = frequencies(grid)
+    theta = _angles(complex_, grid, positions)
+    re, im = np.cos(theta), -np.sin(theta)
+    return np.concatenate([re, im, re + im, np.cos(_angles(real, grid, positions))])
 
 
-def inverse_dft_matrix(grid: tuple[int, int], positions: list[tuple[int, int]]) -> np.ndarray:
-    """(len(positions), 2B): the real inverse DFT at ``positions`` from the B frequencies.
+def inverse_columns(grid: tuple[int, int], positions: list[tuple[int, int]]) -> np.ndarray:
+    """(len(positions), blocks): the real inverse DFT at ``positions``, taking Gauss' T1, T2, T3
+    for each complex frequency and the one product of each real frequency.
 
-    Frequencies 0 < v < S_w / 2 stand for themselves and their mirror image (the conjugate),
-    so they count twice.
+    A complex frequency stands for itself and its conjugate, so it counts twice::
+
+        2 Re(Y e^{i theta}) = 2 (Re Y cos - Im Y sin) = 2 ((cos + sin) T1 - (cos - sin) T2 - sin T3)
     """
-    sh, sw = grid
-    theta = _phases(grid, positions)
-    v = np.tile(np.arange(sw // 2 + 1), sh)
-    twice = np.where((v == 0) | (2 * v == sw), 1.0, 2.0)[:, None]
-    return np.concatenate([twice * np.cos(theta), -twice * np.sin(theta)]).T / (sh * sw)
-
-
-def gauss_rows(dft: np.ndarray) -> np.ndarray:
-    """(2B, P) rows ``[Re; Im]`` -> (3B, P) rows ``[Re; Im; Re + Im]``."""
-    re, im = np.split(dft, 2)
-    return np.concatenate([re, im, re + im])
-
-
-def gauss_columns(inverse: np.ndarray) -> np.ndarray:
-    """(O, 2B) columns ``[U_re | U_im]`` -> (O, 3B) taking T1, T2, T3 instead of Re, Im::
-
-        U_re (T1 - T2) + U_im (T3 - T1 - T2) = (U_re - U_im) T1 - (U_re + U_im) T2 + U_im T3
-    """
-    u_re, u_im = np.split(inverse, 2, axis=1)
-    return np.concatenate([u_re - u_im, -(u_re + u_im), u_im], axis=1)
+    complex_, real = frequencies(grid)
+    theta = _angles(complex_, grid, positions)
+    cos, sin = 2 * np.cos(theta), 2 * np.sin(theta)
+    columns = np.concatenate([cos + sin, -(cos - sin), -sin, np.cos(_angles(real, grid, positions))])
+    return columns.T / (grid[0] * grid[1])
 
 
 def _grid_positions(rows: range | list[int], cols: range | list[int]) -> list[tuple[int, int]]:
@@ -178,9 +183,9 @@ class FourierConvTranspose:
         inputs = _grid_positions(range(h), range(w))
         taps = [(u, v) for _, u in rows for _, v in cols]  # kernel taps (i, j) in row-major order
         outputs = _grid_positions(range(ho // sh), range(wo // sw))  # the big side's pixels, per phase
-        self.t_x = xp.asarray(gauss_rows(dft_matrix(grid, inputs)), dtype=dtype)  # (3B, H*W)
-        self.t_k = xp.asarray(gauss_rows(dft_matrix(grid, taps)), dtype=dtype)  # (3B, kh*kw)
-        self.u_y = xp.asarray(gauss_columns(inverse_dft_matrix(grid, outputs)), dtype=dtype)  # (Ho*Wo/(sh*sw), 3B)
+        self.t_x = xp.asarray(spectrum_rows(grid, inputs), dtype=dtype)  # (3B, H*W)
+        self.t_k = xp.asarray(spectrum_rows(grid, taps), dtype=dtype)  # (3B, kh*kw)
+        self.u_y = xp.asarray(inverse_columns(grid, outputs), dtype=dtype)  # (Ho*Wo/(sh*sw), 3B)
         self.tap_phase = xp.asarray([r * sw + q for r, _ in rows for q, _ in cols])  # each tap's phase block
         self.workspace = Workspace()  # the large temporaries, reused from call to call
 
