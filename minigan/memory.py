@@ -10,7 +10,7 @@ and ~50 ms of system time in every DCGAN step of ~600 ms.
 
 :func:`retain_freed_memory` tells ``malloc`` to keep what it frees (the same as starting
 Python with ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647``): the heap grows to
-the step's peak once (about 500 MiB for the DCGAN at batch 256) and then serves every step from
+the step's peak once (about 650 MiB for the DCGAN at batch 256) and then serves every step from
 pages it already has. :meth:`minigan.trainer.Trainer.fit` calls it; it changes nothing
 but the C allocator's policy, for the whole process, and is a no-op where the C library
 has no ``mallopt`` (macOS, musl).
