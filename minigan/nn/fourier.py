@@ -158,7 +158,7 @@ def inverse_columns(grid: tuple[int, int], positions: list[tuple[int, int]]) -> 
     return columns.T / (grid[0] * grid[1])
 
 
-def _grid_positions(rows: range | list[int], cols: range | list[int]) -> list[tuple[int, int]]:
+def _grid_positions(rows: range, cols: range) -> list[tuple[int, int]]:
     return [(a, b) for a in rows for b in cols]
 
 
