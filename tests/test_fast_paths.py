@@ -1,8 +1,9 @@
 """The speed-ups of issue 8 compute exactly the readable formulas they replace.
 
 Chunked convolutions against whole-batch im2col / col2im, the stride-1 transposed
-convolution against its col2im form, the in-place element-wise layers, the tall
-``a^T b`` and the fused Adam update against their docstring formulas (float64).
+convolution against its col2im form, the Fourier path of both convolutions (any strides)
+against im2col, the in-place element-wise layers, the tall ``a^T b`` and the fused Adam
+update against their docstring formulas (float64).
 """
 
 from __future__ import annotations
