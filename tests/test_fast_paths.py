@@ -179,6 +179,22 @@ def test_fourier_path_is_taken_where_it_saves_work_only() -> None:
     assert nn.Conv2D(64, 5, 2, "same", input_shape=(28, 28, 1))._fourier is None  # D's first convolution
 
 
+@pytest.mark.parametrize("transposed", [True, False])
+def test_phase_kernel_holds_each_tap_in_its_own_phase_block_and_zeros_elsewhere(transposed: bool) -> None:
+    plan = fourier.FourierConvTranspose((3, 4), (5, 3), (2, 3), (1, 0), (6, 12), np.float32)
+    kernel = RNG.standard_normal((5, 3, 4, 2)).astype(np.float32)
+    for _ in range(3):  # leave NaN garbage in freed memory of the size the blocks take
+        np.full((15, 6, 4, 2), np.nan, np.float32)
+    taps = [(r * 3 + q) for r, _ in fourier.phase_taps(5, 2, 1) for q, _ in fourier.phase_taps(3, 3, 0)]
+    for k in (kernel, 2 * kernel):  # a second call overwrites the taps of the first
+        blocks = plan._phase_kernel(k, transposed)
+        blocks = blocks if transposed else blocks.transpose(0, 2, 3, 1)  # (taps, phases, F, C)
+        for t, phase in enumerate(taps):
+            expected = np.zeros((6, 4, 2), np.float32)
+            expected[phase] = k.reshape(15, 4, 2)[t]
+            np.testing.assert_array_equal(blocks[t], expected)
+
+
 @pytest.mark.parametrize("grid", [(9, 9), (8, 8), (8, 5), (1, 4), (6, 7)])
 def test_frequencies_are_one_of_each_conjugate_pair_and_the_real_ones(grid: tuple[int, int]) -> None:
     complex_, real = fourier.frequencies(grid)

@@ -188,6 +188,7 @@ class FourierConvTranspose:
         self.u_y = xp.asarray(inverse_columns(grid, outputs), dtype=dtype)  # (Ho*Wo/(sh*sw), 3B)
         self.tap_phase = xp.asarray([r * sw + q for r, _ in rows for q, _ in cols])  # each tap's phase block
         self.workspace = Workspace()  # the large temporaries, reused from call to call
+        self._phase_kernels: dict[bool, Any] = {}  # see _phase_kernel: zero-filled once
 
     # Layouts: pixels first, each pixel's phases as channel blocks; kernels in phase blocks.
 
@@ -210,18 +211,32 @@ class FourierConvTranspose:
 
     def _kernel_blocks(self, kernel: Any, transposed: bool) -> Any:
         """khat (3B, C, sh*sw*F) from a (kh, kw, F, C) kernel, or its transpose (3B, sh*sw*F, C)."""
+        kh, kw, f, c = kernel.shape
+        blocks = self._phase_kernel(kernel, transposed)
+        name = "khat_t" if transposed else "khat"
+        khat = self.workspace.matmul(self.t_k, blocks.reshape(kh * kw, -1), name)
+        phases = self.strides[0] * self.strides[1]
+        return khat.reshape(self.blocks, *((phases * f, c) if transposed else (c, phases * f)))
+
+    def _phase_kernel(self, kernel: Any, transposed: bool) -> Any:
+        """The kernel's taps, each (F, C) slice in its own phase block and zeros in the others:
+        (kh*kw, sh*sw, F, C), or (kh*kw, C, sh*sw, F) for ``transposed=False``. The zeros are
+        written once; later calls overwrite only the taps' own blocks."""
         xp = get_array_module(kernel)
         kh, kw, f, c = kernel.shape
-        phases = self.strides[0] * self.strides[1]
-        k = kernel.reshape(kh * kw, 1, f, c)
-        if phases > 1:  # each tap's (F, C) slice in its own phase block, zeros in the others
-            k = xp.zeros((kh * kw, phases, f, c), dtype=kernel.dtype)
-            k[xp.arange(kh * kw), self.tap_phase] = kernel.reshape(kh * kw, f, c)
-        if not transposed:
-            k = xp.ascontiguousarray(k.transpose(0, 3, 1, 2))  # (taps, C, phases, F)
-        name = "khat_t" if transposed else "khat"
-        khat = self.workspace.matmul(self.t_k, k.reshape(kh * kw, -1), name)
-        return khat.reshape(self.blocks, *((phases * f, c) if transposed else (c, phases * f)))
+        taps, phases = kh * kw, self.strides[0] * self.strides[1]
+        if phases == 1 and transposed:
+            return kernel.reshape(taps, 1, f, c)  # one phase: the kernel itself
+        shape = (taps, phases, f, c) if transposed else (taps, c, phases, f)
+        blocks = self._phase_kernels.get(transposed)
+        if blocks is None or blocks.shape != shape or blocks.dtype != kernel.dtype:
+            blocks = self._phase_kernels[transposed] = xp.zeros(shape, dtype=kernel.dtype)
+        slices = kernel.reshape(taps, f, c)
+        if transposed:
+            blocks[xp.arange(taps), self.tap_phase] = slices
+        else:
+            blocks[xp.arange(taps), :, self.tap_phase] = slices.transpose(0, 2, 1)
+        return blocks
 
     # The three steps, each in both directions.
 
