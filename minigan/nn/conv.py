@@ -354,4 +354,3 @@ class Conv2DTranspose(_Conv):
                 xp.matmul(drows, kernel, out=dx[b].reshape(-1, c))
         self._bias_grad(dy)
         return dx
-

@@ -211,12 +211,10 @@ class FourierConvTranspose:
 
     def _kernel_blocks(self, kernel: Any, transposed: bool) -> Any:
         """khat (3B, C, sh*sw*F) from a (kh, kw, F, C) kernel, or its transpose (3B, sh*sw*F, C)."""
-        kh, kw, f, c = kernel.shape
+        taps, c = kernel.shape[0] * kernel.shape[1], kernel.shape[-1]
         blocks = self._phase_kernel(kernel, transposed)
-        name = "khat_t" if transposed else "khat"
-        khat = self.workspace.matmul(self.t_k, blocks.reshape(kh * kw, -1), name)
-        phases = self.strides[0] * self.strides[1]
-        return khat.reshape(self.blocks, *((phases * f, c) if transposed else (c, phases * f)))
+        khat = self.workspace.matmul(self.t_k, blocks.reshape(taps, -1), "khat_t" if transposed else "khat")
+        return khat.reshape(self.blocks, -1, c) if transposed else khat.reshape(self.blocks, c, -1)
 
     def _phase_kernel(self, kernel: Any, transposed: bool) -> Any:
         """The kernel's taps, each (F, C) slice in its own phase block and zeros in the others:
