@@ -17,7 +17,6 @@ Arguments after ``--`` go to ``examples/mnist_dcgan.py``.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -30,22 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from minigan import backend, checkpoint
+from minigan import backend, checkpoint, cli_args
 from minigan.evaluate import get_classifier
 from minigan.evaluate.classifier import load_mnist_split
 from minigan.evaluate.cli import sample_checkpoint
 from minigan.evaluate.scores import evaluate_samples, mnist_test_reference
-
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "mnist_dcgan.py"
-
-
-def load_example() -> Any:
-    """The ``examples/mnist_dcgan.py`` module (its ``main(argv)`` trains and checkpoints)."""
-    spec = importlib.util.spec_from_file_location("mnist_dcgan", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from minigan.recipes import MNIST_DCGAN
 
 
 def row(label: str, step: int | str, seconds: float | None, figures: dict[str, Any]) -> dict[str, Any]:
@@ -113,12 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     reference = mnist_test_reference(classifier)
     train_images, _ = load_mnist_split("train")
     rows = [row("real (MNIST train)", "", None, evaluate_samples(train_images, classifier, args.num_images, reference))]
-    example = load_example()
     trained = 0.0
     for epoch in milestones:
         resume = ["--resume", str(ckpt_path)] if ckpt_path.is_file() else []
         start = time.perf_counter()
-        status = example.main(["--out", args.out, "--epochs", str(epoch), "--no-progress", *resume, *example_args])
+        argv = ["--out", args.out, "--epochs", str(epoch), "--no-progress", *resume, *example_args]
+        status = cli_args.main(MNIST_DCGAN, argv)
         if status != 0:
             print(f"quality_vs_steps: examples/mnist_dcgan.py exited with {status}", file=sys.stderr)
             return status

@@ -10,43 +10,19 @@ BatchNorm and LeakyReLU 0.2, then Dense(784) -> tanh), and D beside the flattene
 Fakes get uniformly random digits. The sample grids show one digit per row (row k: digit k
 for ten fixed z). Outputs, options and resume as examples/mnist_dcgan.py (``--help``);
 ``python -m minigan sample|interpolate CHECKPOINT`` work on its checkpoints.
+The recipe (networks, data, defaults) is ``minigan.recipes.RECIPES["mnist_cgan"]``.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
 
-from minigan import cli_args, models
-from minigan.trainer import TrainConfig
-
-NUM_CLASSES = 10
-
-
-def train_config(options: dict[str, Any]) -> TrainConfig:
-    """The cGAN's networks at ``width``, conditioned on 10 classes; a 10 x 10 sample grid."""
-    w, latent = options["width"], options["latent_dim"]
-    return TrainConfig(
-        generator=models.spec("mlp_generator", latent_dim=latent, width=w, num_classes=NUM_CLASSES),
-        discriminator=models.spec("mlp_discriminator", width=w, num_classes=NUM_CLASSES),
-        num_classes=NUM_CLASSES,
-        num_samples=10 * NUM_CLASSES,
-        **cli_args.train_config_kwargs(options),
-    )
-
-
-SCRIPT = cli_args.TrainingScript(
-    prog="mnist_cgan.py",
-    description="Train a conditional GAN (fully connected, Mirza & Osindero 2014) on MNIST with minigan.",
-    config=train_config,
-    data=cli_args.mnist_data,
-    defaults={"epochs": 30, "dataset": "mnist", "out": "runs/mnist_cgan"},
-    add_options=cli_args.add_mnist_dataset,
-)
+from minigan import cli_args
+from minigan.recipes import RECIPES
 
 
 def main(argv: list[str] | None = None) -> int:
-    return SCRIPT.main(argv)
+    return cli_args.main(RECIPES["mnist_cgan"], argv)
 
 
 if __name__ == "__main__":

@@ -10,45 +10,19 @@ G: ``z (100) -> Dense 256 -> BN -> LeakyReLU(0.2) -> Dense 512 -> ... -> Dense 1
 paper's model (the paper's D used maxout units and G ReLU/sigmoid, trained with SGD and
 momentum); ``--no-batch-norm`` drops G's BatchNorm. Outputs, options and resume as
 examples/mnist_dcgan.py (``--help``); ``python -m minigan sample|interpolate CHECKPOINT``.
+The recipe (networks, data, defaults) is ``minigan.recipes.RECIPES["mnist_gan_mlp"]``.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
-from typing import Any
 
-from minigan import cli_args, models
-from minigan.trainer import TrainConfig
-
-
-def train_config(options: dict[str, Any]) -> TrainConfig:
-    """The fully connected G and D at ``width``."""
-    w, latent = options["width"], options["latent_dim"]
-    return TrainConfig(
-        generator=models.spec("mlp_generator", latent_dim=latent, width=w, batch_norm=options["batch_norm"]),
-        discriminator=models.spec("mlp_discriminator", width=w),
-        **cli_args.train_config_kwargs(options),
-    )
-
-
-def add_options(add: Any) -> None:
-    cli_args.add_mnist_dataset(add)
-    add("--batch-norm", "BatchNorm in G's hidden layers (--no-batch-norm: none)", action=argparse.BooleanOptionalAction)
-
-
-SCRIPT = cli_args.TrainingScript(
-    prog="mnist_gan_mlp.py",
-    description="Train the fully connected GAN of Goodfellow et al. (2014) on MNIST with minigan.",
-    config=train_config,
-    data=lambda options: (cli_args.mnist_data(options)[0], None),
-    defaults={"dataset": "mnist", "batch_norm": True, "out": "runs/mnist_gan_mlp"},
-    add_options=add_options,
-)
+from minigan import cli_args
+from minigan.recipes import RECIPES
 
 
 def main(argv: list[str] | None = None) -> int:
-    return SCRIPT.main(argv)
+    return cli_args.main(RECIPES["mnist_gan_mlp"], argv)
 
 
 if __name__ == "__main__":

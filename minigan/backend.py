@@ -79,14 +79,19 @@ def xp() -> ModuleType:
     return _state["module"]
 
 
-def get_array_module(*arrays: Any) -> ModuleType:
-    """The module that owns ``arrays``: CuPy for CuPy arrays, else the active backend's module."""
-    for a in arrays:
-        if type(a).__module__.startswith("cupy"):
-            import cupy
+def is_device_array(x: Any) -> bool:
+    """True for a CuPy array (an array in GPU memory)."""
+    return type(x).__module__.startswith("cupy")
 
-            return cupy
-    return _state["module"]
+
+def get_array_module(*arrays: Any) -> ModuleType:
+    """The module that owns ``arrays``: CuPy if any is a CuPy array, else NumPy (Chainer's rule:
+    a NumPy array is computed on with NumPy whatever the active backend)."""
+    if any(is_device_array(a) for a in arrays):
+        import cupy
+
+        return cupy
+    return np
 
 
 def floatx() -> np.dtype:
@@ -151,7 +156,7 @@ def set_rng_state(state: dict) -> None:
 
 def as_numpy(x: Any) -> np.ndarray:
     """A host (NumPy) copy or view of ``x``, wherever it lives."""
-    if type(x).__module__.startswith("cupy"):
+    if is_device_array(x):
         return x.get()
     return np.asarray(x)
 
@@ -162,6 +167,11 @@ def as_array(x: Any, dtype: Any = None) -> Any:
     if dtype is None:
         return module.asarray(x)
     return module.asarray(x, dtype=dtype)
+
+
+def one_hot(labels: Any, num_classes: int) -> Any:
+    """Class indices (N,) as one-hot rows (N, num_classes) of ``floatx()`` on the active backend."""
+    return xp().eye(num_classes, dtype=floatx())[as_array(labels)]
 
 
 class _Unavailable:

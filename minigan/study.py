@@ -34,9 +34,11 @@ import numpy as np
 
 from minigan import backend, plots
 from minigan.atomic import atomic_path
-from minigan.cli_args import number
+from minigan.callbacks import Diverged
+from minigan.callbacks.quality import Evaluate, mnist_evaluate, score_generator
 from minigan.gan import GAN, GAN_LOSSES
-from minigan.trainer import Diverged, TrainConfig, Trainer, build_gan, fixed_noise
+from minigan.recipes import MNIST_DCGAN
+from minigan.trainer import TrainConfig, Trainer, build_gan, fixed_noise
 
 Overrides = dict[str, Any]
 Scorer = Callable[[GAN, TrainConfig], float]
@@ -95,36 +97,11 @@ STUDIES: dict[str, Study] = {
 }
 
 
-def _boolean(text: str) -> bool:
-    words = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
-    if text.lower() not in words:
-        raise ValueError("expected true or false")
-    return words[text.lower()]
-
-
-def _loss(text: str) -> str:
-    if text not in GAN_LOSSES:
-        raise ValueError(f"expected one of {GAN_LOSSES}")
-    return text
-
-
-#: The keys a variant may override, each with its parser. ``lr`` sets both learning rates,
+#: The keys a variant may override, each with its parser: every setting declared with
+#: ``vary=True`` (TrainConfig's and the MNIST DCGAN's). ``lr`` sets both learning rates,
 #: ``width`` both networks' width, ``batch_norm`` the generator's BatchNormalization layers.
 OVERRIDE_KEYS: dict[str, Callable[[str], Any]] = {
-    "lr": number(float, 0, low_open=True),
-    "lr_d": number(float, 0, low_open=True),
-    "lr_g": number(float, 0, low_open=True),
-    "beta1": number(float, 0, high=1),
-    "beta2": number(float, 0, high=1),
-    "latent_dim": number(int, 1),
-    "d_steps": number(int, 1),
-    "g_steps": number(int, 1),
-    "loss": _loss,
-    "label_smoothing": number(float, 0, high=1),
-    "batch_size": number(int, 1),
-    "seed": number(int, 0),
-    "width": number(float, 0, low_open=True),
-    "batch_norm": _boolean,
+    s.name: s.parse for s in MNIST_DCGAN.all_settings() if s.vary and s.stored
 }
 
 
@@ -197,7 +174,7 @@ def configure(base: TrainConfig, overrides: Overrides) -> TrainConfig:
     values = dict(overrides)
     generator, discriminator = copy.deepcopy(base.generator), copy.deepcopy(base.discriminator)
     if "lr" in values:
-        lr = values.pop("lr")
+        lr = values["lr"]
         values.setdefault("lr_d", lr)
         values.setdefault("lr_g", lr)
     if "width" in values:
@@ -409,19 +386,11 @@ def run_study(
 
 
 def fid_scorer(n: int = 2000, log: Callable[[str], None] = print) -> Scorer | None:
-    """A scorer computing the FID of ``n`` samples with the cached MNIST classifier
-    (:func:`minigan.evaluate.evaluate_samples`), or None (logged) if there is no classifier."""
+    """A scorer: the FID of ``n`` samples (:func:`~minigan.callbacks.quality.score_generator` with
+    the cached MNIST classifier), or None (logged) if there is no classifier."""
     try:
-        from minigan.evaluate import evaluate_samples, get_classifier
-
-        classifier = get_classifier(train_if_missing=False, log=None)
+        evaluate: Evaluate = mnist_evaluate((28, 28, 1))
     except (ImportError, ValueError, OSError) as exc:
         log(f"--eval: skipping the FID ({exc})")
         return None
-
-    def score(gan: GAN, config: TrainConfig) -> float:
-        z = np.random.default_rng([config.seed, 2]).standard_normal((n, config.latent_dim))
-        samples = gan.generate(backend.as_array(z, backend.floatx()))
-        return float(evaluate_samples(samples, classifier=classifier, n=n)["fid"])
-
-    return score
+    return lambda gan, config: float(score_generator(gan, config, evaluate, n, config.epochs)["fid"])

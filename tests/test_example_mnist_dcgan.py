@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from minigan import checkpoint
+from minigan import checkpoint, cli_args
 from minigan.__main__ import main as minigan_main
+from minigan.recipes import RECIPES
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "mnist_dcgan.py"
 DATA = os.environ.get("MINIGAN_DATA")
 needs_mnist = pytest.mark.skipif(not DATA, reason="MINIGAN_DATA is unset: this test trains on real MNIST images")
 
 
 @pytest.fixture(scope="module")
 def example():
-    spec = importlib.util.spec_from_file_location("mnist_dcgan_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """What examples/mnist_dcgan.py runs: the recipe's command line."""
+    recipe = RECIPES["mnist_dcgan"]
+    return SimpleNamespace(
+        main=lambda argv: cli_args.main(recipe, argv), build_parser=lambda: cli_args.build_parser(recipe),
+        resolve=lambda args, stored: cli_args.resolve(recipe, args, stored), train_config=recipe.config,
+        DEFAULTS=recipe.all_defaults(),
+    )
 
 
 def options(example, argv, stored=None):

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from minigan import backend, checkpoint, losses, models
-from minigan.trainer import Diverged, TrainConfig, Trainer, build_gan
+from minigan.callbacks import Diverged
+from minigan.trainer import TrainConfig, Trainer, build_gan
 
 
 def tiny_config(**overrides) -> TrainConfig:

@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import pickle
-from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from minigan import backend, checkpoint, models
+from minigan import backend, checkpoint, cli_args, models
 from minigan.data import cifar
 from minigan.gradcheck import check_layer
+from minigan.recipes import RECIPES
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DATA = os.environ.get("MINIGAN_DATA")
 needs_mnist = pytest.mark.skipif(not DATA, reason="MINIGAN_DATA is unset: this test trains on real MNIST images")
 
 
 def load_example(name: str):
-    spec = importlib.util.spec_from_file_location(f"{name}_example", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return SimpleNamespace(main=lambda argv: cli_args.main(RECIPES[name], argv))
 
 
 def test_label_maps_broadcast_the_label_and_sum_the_gradient_back():

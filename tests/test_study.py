@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from minigan import checkpoint, models, study
+from minigan import checkpoint, models, study, study_cli
 from minigan.trainer import TrainConfig, build_gan
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "study.py"
 
 
 def tiny_config(**kwargs) -> TrainConfig:
@@ -37,10 +34,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def example():
-    spec = importlib.util.spec_from_file_location("study_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return study_cli
 
 
 def test_every_study_of_the_literature_is_named_with_its_overrides():

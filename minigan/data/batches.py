@@ -7,21 +7,22 @@ from typing import Any
 
 import numpy as np
 
-from minigan.backend import as_array, as_numpy, floatx
+from minigan.backend import as_array, as_numpy, floatx, is_device_array, one_hot
 
 
 class Batches:
     """Iterate over ``images`` (and ``labels``) in mini-batches, one pass per ``for`` loop.
 
     ``images`` is any array-like with ``len()`` and fancy indexing by an integer array: a NumPy
-    array ``(N, H, W, C)``, a memory-mapped array or an :class:`~minigan.data.ImageFolder`. Each
-    batch is indexed in one call and handed over once through :func:`minigan.backend.as_array`
-    (a CuPy array under the CuPy backend); floating images come as ``floatx()`` (float32).
+    array ``(N, H, W, C)``, a CuPy array (indexed on the device), a memory-mapped array or an
+    :class:`~minigan.data.ImageFolder`. Each batch is indexed in one call and handed over once
+    through :func:`minigan.backend.as_array` (a CuPy array under the CuPy backend); floating
+    images come as ``floatx()`` (float32).
 
     Yields ``images`` alone, or ``(images, labels)`` when ``labels`` is given: int64 ``(B,)``,
     or float one-hot ``(B, num_classes)`` with ``one_hot=True`` (for conditional GANs).
 
-    The order of epoch ``e`` is ``default_rng([seed, e]).permutation(N)`` (or ``0..N-1`` without
+    The order of epoch ``e`` is ``default_rng([seed, 0, e]).permutation(N)`` (or ``0..N-1`` without
     ``shuffle``), so it depends on nothing but the seed and the epoch. Each completed pass moves
     to the next epoch; :meth:`set_epoch` jumps to one, and :meth:`state_dict` /
     :meth:`load_state_dict` resume mid-epoch with exactly the batches that were still to come.
@@ -78,7 +79,7 @@ class Batches:
         """The sample indices of epoch ``epoch``, in the order they are batched."""
         if not self.shuffle:
             return np.arange(self.size)
-        return np.random.default_rng([self.seed, epoch]).permutation(self.size)
+        return np.random.default_rng([self.seed, 0, epoch]).permutation(self.size)
 
     def __iter__(self) -> Iterator[Any]:
         epoch, order = self.epoch, self.order(self.epoch)
@@ -89,18 +90,18 @@ class Batches:
         self.epoch, self._done = epoch + 1, 0
 
     def _batch(self, index: np.ndarray) -> Any:
-        images = self.images[index]
+        images = self.images[as_array(index) if is_device_array(self.images) else index]
         images = as_array(images, floatx()) if images.dtype.kind == "f" else as_array(images)
         if self.labels is None:
             return images
         labels = self.labels[index]
         if self.one_hot:
-            return images, as_array(np.eye(self.num_classes, dtype=floatx())[labels])
+            return images, one_hot(labels, self.num_classes)
         return images, as_array(labels)
 
-    def set_epoch(self, epoch: int) -> None:
-        """Start epoch ``epoch`` from its first batch at the next iteration."""
-        self.epoch, self._done = epoch, 0
+    def set_epoch(self, epoch: int, batch: int = 0) -> None:
+        """Start epoch ``epoch`` at its batch ``batch`` (default: the first) at the next iteration."""
+        self.epoch, self._done = epoch, batch
 
     def state_dict(self) -> dict[str, int]:
         """Where the iteration stands: ``epoch``, ``batch`` (batches already handed out), plus the
