@@ -85,8 +85,7 @@ class GAN:
 
     def random_labels(self, n: int) -> Any:
         """One-hot labels (n, num_classes), classes uniform, from :func:`minigan.backend.rng`."""
-        classes = backend.rng().integers(0, self.num_classes, n)
-        return backend.xp().eye(self.num_classes, dtype=backend.floatx())[classes]
+        return backend.one_hot(backend.rng().integers(0, self.num_classes, n), self.num_classes)
 
     def _inputs(self, x: Any, y: Any) -> Any:
         """The network input: ``x`` alone, or ``[x, y]`` for a conditional GAN."""

@@ -13,7 +13,7 @@ Keras counts 2,330,944 parameters for G (2,305,472 trainable) and 212,865 for D.
 ``width`` scales every hidden channel count (tests use tiny models); ``image_shape``
 gives other sizes (height and width divisible by 4) and channel counts (colour).
 
-The zoo of issue 5 adds: the fully connected GAN of Goodfellow et al. (2014)
+The zoo: the fully connected GAN of Goodfellow et al. (2014)
 (:func:`mlp_generator`, :func:`mlp_discriminator`) and its conditional form, the cGAN
 (``num_classes=10``: y joins z, and the flattened image, through :class:`~minigan.nn.Parallel`);
 the conditional DCGAN (:func:`cdcgan_generator`, :func:`cdcgan_discriminator`: y through its own

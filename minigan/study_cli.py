@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from minigan import backend, cli_args, study
+from minigan import backend, cli_args, study, study_report
 from minigan.recipes import MNIST_DCGAN
 
 
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ninterrupted; the finished configurations are in {options['out']}/study.csv")
         return 130
     for result in results:
-        row = study.summary(result)
+        row = study_report.summary(result)
         fid = f" FID {row['fid']:.1f}" if row["fid"] is not None else ""
         print(f"{row['label']:<28} {row['status']:<10} d_loss {row['d_loss']:.3f} g_loss {row['g_loss']:.3f} "
               f"D(x) {row['d_x']:.2f} D(G(z)) {row['d_g_z']:.2f} {row['seconds']:.0f} s{fid}")
