@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from minigan import backend, models, optim
-from minigan.gan import GAN, GAN_LOSSES
-from minigan.settings import check_all, setting, settings_of
+from minigan.gan import GAN, LABEL_SMOOTHING, LOSS
+from minigan.settings import check_all, declared, setting, settings_of
 
 
 @dataclass
@@ -44,8 +44,8 @@ class TrainConfig:
     latent_dim: int = setting(100, "size of the noise vector z ~ N(0, 1)", low=1)
     d_steps: int = setting(1, "discriminator updates per step (each on its own real batch)", low=1)
     g_steps: int = setting(1, "generator updates per step", low=1)
-    loss: str = setting("non-saturating", "generator loss", choices=GAN_LOSSES)
-    label_smoothing: float = setting(0.0, "one-sided: real targets are 1 - s", low=0, high=1)
+    loss: str = declared(LOSS)
+    label_smoothing: float = declared(LABEL_SMOOTHING)
     ema: float = setting(0.0, "decay of an exponential moving average of G's weights, used for samples, "
                               "scores and checkpoints (0: none; 0.999 is usual)", low=0, high=1)
     seed: int = setting(0, "seed of weights, noise, labels, dropout and batch order", low=0)

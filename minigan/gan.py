@@ -33,8 +33,13 @@ from typing import Any
 
 from minigan import backend, losses, optim
 from minigan.nn import Layer
+from minigan.settings import Setting
 
 GAN_LOSSES = ("non-saturating", "minimax")
+
+#: The GAN's own settings, declared once: TrainConfig and the command line take them from here.
+LOSS = Setting("loss", "non-saturating", "generator loss", choices=GAN_LOSSES)
+LABEL_SMOOTHING = Setting("label_smoothing", 0.0, "one-sided: real targets are 1 - s", low=0, high=1)
 
 
 def _mean_sigmoid(logits: Any) -> Any:
@@ -65,10 +70,8 @@ class GAN:
     ) -> None:
         if num_classes is not None and int(num_classes) < 2:
             raise ValueError(f"GAN: expected num_classes >= 2 (or None), got {num_classes}")
-        if loss not in GAN_LOSSES:
-            raise ValueError(f"GAN: expected loss in {GAN_LOSSES}, got {loss!r}")
-        if not 0 <= label_smoothing < 1:
-            raise ValueError(f"GAN: expected 0 <= label_smoothing < 1, got {label_smoothing}")
+        LOSS.check(loss, "GAN")
+        LABEL_SMOOTHING.check(label_smoothing, "GAN")
         if d_steps < 1 or g_steps < 1:
             raise ValueError(f"GAN: expected d_steps >= 1 and g_steps >= 1, got {d_steps} and {g_steps}")
         self.generator, self.discriminator = generator, discriminator

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from minigan import backend, checkpoint, models, nn
+from minigan.callbacks.ema import CHECKPOINT_ENTRY as EMA_ENTRY
 
 
 class LoadedGenerator(NamedTuple):
@@ -20,15 +21,16 @@ class LoadedGenerator(NamedTuple):
 
 
 def load_generator(path: str | Path) -> LoadedGenerator:
-    """The generator stored in a training checkpoint, its latent size and (if conditional) its
-    number of classes."""
+    """The generator stored in a training checkpoint (with the average of its weights when the run
+    kept one, ``--ema``), its latent size and (if conditional) its number of classes."""
     ckpt = checkpoint.load(path)
     config = ckpt.meta.get("config", {})
     spec = config.get("generator")
     if not isinstance(spec, dict):
         raise checkpoint.CheckpointError(f"checkpoint {path}: expected a GAN training checkpoint, found no generator")
     generator = models.build(spec)
-    ckpt.restore_model("generator", generator)
+    averaged = any(key.startswith(f"model/{EMA_ENTRY}/") for key in ckpt.arrays)
+    ckpt.restore_model(EMA_ENTRY if averaged else "generator", generator)
     num_classes = config.get("num_classes")
     if num_classes is None:
         return LoadedGenerator(generator, int(generator.input_shape[0]), None)
@@ -50,7 +52,7 @@ def class_labels(loaded: LoadedGenerator, label: int | None, n: int, per_class: 
 def generate(loaded: LoadedGenerator, z: np.ndarray, labels: np.ndarray | None) -> Any:
     """``G(z)`` or ``G([z, onehot(labels)])`` in inference mode, 256 at a time."""
     z = backend.as_array(z, backend.floatx())
-    y = None if labels is None else backend.as_array(np.eye(loaded.num_classes, dtype=backend.floatx())[labels])
+    y = None if labels is None else backend.one_hot(labels, loaded.num_classes)
     chunks = []
     for i in range(0, len(z), 256):
         inputs = z[i : i + 256] if y is None else [z[i : i + 256], y[i : i + 256]]

@@ -112,6 +112,11 @@ def setting(default: Any, help: str, **kwargs: Any) -> Any:
     return dataclasses.field(default=default, metadata={"setting": Setting("", default, help, **kwargs)})
 
 
+def declared(s: Setting) -> Any:
+    """A dataclass field for a :class:`Setting` declared elsewhere (its name must be the field's)."""
+    return dataclasses.field(default=s.default, metadata={"setting": s})
+
+
 def settings_of(cls: type) -> list[Setting]:
     """The :class:`Setting` s declared by a dataclass's fields (see :func:`setting`), in order."""
     return [

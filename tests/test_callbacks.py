@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from test_gan_training import assert_bit_identical, make_trainer, tiny_config, weights
 
-from minigan import checkpoint, plots
+from minigan import checkpoint, plots, sampling
 from minigan.callbacks import EMA, Callback, Interrupted, TensorBoard
 
 
@@ -85,6 +85,9 @@ def test_ema_averages_g_without_changing_training_and_resumes_exactly(images, tm
     interrupted.fit()
     stored = checkpoint.load(tmp_path / "checkpoint.npz")
     assert any(k.startswith("model/generator_ema/params/") for k in stored.arrays)
+    saved_ema = next(c for c in interrupted.callbacks if isinstance(c, EMA)).params
+    sampled_from = sampling.load_generator(tmp_path / "checkpoint.npz").generator.params  # what `sample` draws with
+    assert_bit_identical(dict(sampled_from), saved_ema)
     resumed = make_trainer(tiny_config(ema=0.9), images, tmp_path)
     resumed.load_checkpoint(tmp_path / "checkpoint.npz")
     resumed.fit()
