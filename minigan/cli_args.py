@@ -30,7 +30,7 @@ def _add(parser: argparse.ArgumentParser, s: Setting, recipe: Recipe, defaults: 
                                                 if s.name in p]
     if s.bounds():
         shown.append(s.bounds())
-    kwargs: dict[str, Any] = {"help": f"{s.help} ({'; '.join(shown)})"}
+    kwargs: dict[str, Any] = {"help": f"{s.help} ({'; '.join(shown)})".replace("%", "%%")}
     if s.type is bool:
         kwargs["action"] = argparse.BooleanOptionalAction
     else:

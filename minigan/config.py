@@ -39,6 +39,8 @@ class TrainConfig:
     lr_d: float | None = setting(None, "discriminator learning rate (default: --lr)", kind=float, low=0,
                                  low_open=True)
     lr_g: float | None = setting(None, "generator learning rate (default: --lr)", kind=float, low=0, low_open=True)
+    lr_schedule: str = setting("constant", "learning-rate schedule: constant; linear (to 0 over the run's last "
+                               "half); step (/ 10 at 55% and 80% of the run)", choices=("constant", "linear", "step"))
     beta1: float = setting(0.5, "Adam beta_1", low=0, high=1)
     beta2: float = setting(0.999, "Adam beta_2", low=0, high=1)
     latent_dim: int = setting(100, "size of the noise vector z ~ N(0, 1)", low=1)

@@ -12,7 +12,7 @@ from PIL import Image
 from test_gan_training import assert_bit_identical, make_trainer, tiny_config, weights
 
 from minigan import checkpoint, plots, sampling
-from minigan.callbacks import EMA, Callback, Interrupted, TensorBoard
+from minigan.callbacks import EMA, SCHEDULES, Callback, Interrupted, TensorBoard
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +166,41 @@ def test_sigterm_checkpoints_the_current_step_and_stops_with_interrupted(images,
     assert stopped.value.signum == signal.SIGTERM
     assert checkpoint.load(tmp_path / "checkpoint.npz").meta["step"] == 3
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the previous handler is back
+
+
+@pytest.mark.parametrize("name", ["linear", "step"])
+def test_learning_rate_schedule_sets_both_rates_from_the_step_alone(images, tmp_path, name):
+    seen = []
+
+    class RecordRates(Callback):
+        def on_step_end(self, trainer, stats):
+            seen.append((trainer.step, trainer.gan.opt_g.lr, trainer.gan.opt_d.lr))
+
+    trainer = make_trainer(tiny_config(lr_schedule=name, lr_g=1e-3, lr_d=4e-3, epochs=5), images)
+    trainer.callbacks.append(RecordRates())
+    trainer.fit()
+    factor = SCHEDULES[name]
+    for step, lr_g, lr_d in seen:  # after step s the rates of step s + 1 are set
+        assert (lr_g, lr_d) == (1e-3 * factor(step / 20), 4e-3 * factor(step / 20))
+    assert seen[0][1] == 1e-3 and seen[-1][1] < 1e-3 * 0.2
+
+    straight = weights(trainer)
+
+    class StopAtStep12(Callback):
+        def on_step_end(self, trainer, stats):
+            if trainer.step == 12:
+                trainer.stop_requested = signal.SIGINT
+
+    first = make_trainer(tiny_config(lr_schedule=name, lr_g=1e-3, lr_d=4e-3, epochs=5), images, tmp_path)
+    first.callbacks.insert(0, StopAtStep12())
+    with pytest.raises(Interrupted):
+        first.fit()
+    resumed = make_trainer(tiny_config(lr_schedule=name, lr_g=1e-3, lr_d=4e-3, epochs=5), images, tmp_path)
+    resumed.load_checkpoint(tmp_path / "checkpoint.npz")
+    resumed.fit()
+    assert_bit_identical(weights(resumed), straight)
+
+
+def test_schedules_are_one_then_decay():
+    assert SCHEDULES["linear"](0.0) == 1.0 and SCHEDULES["linear"](0.75) == 0.5 and SCHEDULES["linear"](1.0) == 0.0
+    assert [SCHEDULES["step"](p) for p in (0.5, 0.6, 0.9)] == [1.0, 0.1, 0.01]

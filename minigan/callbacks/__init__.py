@@ -64,6 +64,7 @@ from minigan.callbacks.guards import Diverged, DivergenceGuard, Interrupted, Int
 from minigan.callbacks.outputs import HistoryFiles, SampleGrids  # noqa: E402
 from minigan.callbacks.progress import Progress  # noqa: E402
 from minigan.callbacks.quality import QualityScores, mnist_evaluate  # noqa: E402
+from minigan.callbacks.schedule import SCHEDULES, LearningRateSchedule  # noqa: E402
 from minigan.callbacks.tensorboard import TensorBoard  # noqa: E402
 
 
@@ -72,6 +73,8 @@ def default_callbacks(trainer: Trainer, progress: bool = True, evaluate: Any = N
     written after a non-finite loss), the checkpoint before the interrupt guard stops the run."""
     config, out = trainer.config, trainer.out_dir
     callbacks: list[Callback] = [DivergenceGuard(), Progress(enabled=progress)]
+    if config.lr_schedule != "constant":
+        callbacks.append(LearningRateSchedule(SCHEDULES[config.lr_schedule]))
     if config.ema:
         callbacks.append(EMA(config.ema))
     if config.eval_every:
@@ -85,6 +88,6 @@ def default_callbacks(trainer: Trainer, progress: bool = True, evaluate: Any = N
 
 
 __all__ = [
-    "Callback", "Checkpoints", "DivergenceGuard", "Diverged", "EMA", "HistoryFiles", "Interrupted",
-    "InterruptGuard", "Progress", "QualityScores", "SampleGrids", "TensorBoard", "default_callbacks",
+    "Callback", "Checkpoints", "DivergenceGuard", "Diverged", "EMA", "HistoryFiles", "Interrupted", "InterruptGuard",
+    "LearningRateSchedule", "Progress", "QualityScores", "SampleGrids", "TensorBoard", "default_callbacks",
 ]
