@@ -180,7 +180,7 @@ def load(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(f"checkpoint {path}: expected a minigan checkpoint, found no minigan metadata")
     meta_bytes = members.pop(META)
     digest = members.pop(META_DIGEST, None)
-    if digest is not None and _parse_member(path, META_DIGEST, digest)[()] != _sha256(meta_bytes):
+    if digest is not None and _text(path, META_DIGEST, digest) != _sha256(meta_bytes):
         raise CheckpointError(f"checkpoint {path}: the metadata fails its SHA-256 check (the file is corrupt)")
     meta = _parse_meta(path, meta_bytes)
     version = meta.get("version")
@@ -201,7 +201,7 @@ def load(path: str | os.PathLike) -> Checkpoint:
 
 def _parse_meta(path: Path, data: bytes) -> dict[str, Any]:
     try:
-        meta = json.loads(str(_parse_member(path, META, data)[()]))
+        meta = json.loads(_text(path, META, data))
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"checkpoint {path}: the metadata is not valid JSON ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -221,16 +221,27 @@ def _verified_arrays(path: Path, members: dict[str, bytes], checksums: Any) -> d
     arrays = {}
     for name, data in members.items():
         array, entry = _parse_member(path, name, data), checksums[name]
-        expected = (np.dtype(entry["dtype"]), tuple(entry["shape"]))
+        try:
+            expected, digest = (np.dtype(entry["dtype"]), tuple(entry["shape"])), entry["sha256"]
+        except (KeyError, TypeError, ValueError):
+            raise CheckpointError(f"checkpoint {path}: the metadata's entry for {name!r} is malformed") from None
         if (array.dtype, array.shape) != expected:
             raise CheckpointError(
                 f"checkpoint {path}: array {name!r} is {array.dtype} shaped {array.shape}, "
                 f"the metadata says {expected[0]} shaped {expected[1]}"
             )
-        if _sha256(data) != entry["sha256"]:
+        if _sha256(data) != digest:
             raise CheckpointError(f"checkpoint {path}: array {name!r} fails its SHA-256 check (the file is corrupt)")
         arrays[name] = array
     return arrays
+
+
+def _text(path: Path, name: str, data: bytes) -> str:
+    """The string stored as a 0-d array in the member ``name``."""
+    array = _parse_member(path, name, data)
+    if array.shape != () or array.dtype.kind != "U":
+        raise CheckpointError(f"checkpoint {path}: member {name!r} holds {array.dtype} shaped {array.shape}, not text")
+    return str(array[()])
 
 
 def _parse_member(path: Path, name: str, data: bytes) -> np.ndarray:

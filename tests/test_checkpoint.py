@@ -84,10 +84,20 @@ def rewrite(path, members: dict[str, bytes]) -> None:
             archive.writestr(f"{name}.npy", data)
 
 
-def with_meta(members: dict[str, bytes], text: str) -> dict[str, bytes]:
-    """``members`` with the metadata replaced by ``text`` and its digest made to match."""
-    meta = npy(np.asarray(text))
+def with_meta(members: dict[str, bytes], value) -> dict[str, bytes]:
+    """``members`` with the metadata replaced by ``value`` (a JSON text) and its digest made to match."""
+    meta = npy(np.asarray(value))
     return {**members, "meta": meta, "meta.sha256": npy(np.asarray(hashlib.sha256(meta).hexdigest()))}
+
+
+KERNEL = "model/generator/params/dense/kernel"
+
+
+def with_broken_entry(members: dict[str, bytes]) -> dict[str, bytes]:
+    """``members`` whose metadata gives the kernel's checksum entry no dtype (digests made to match)."""
+    meta = json.loads(str(np.load(io.BytesIO(members["meta"]))))
+    del meta["checksums"][KERNEL]["dtype"]
+    return with_meta(members, json.dumps(meta))
 
 
 @pytest.fixture
@@ -96,9 +106,6 @@ def saved(tmp_path):
     path = tmp_path / "ckpt.npz"
     checkpoint.save(path, {"generator": generator}, {"generator": opt}, {"step": 7}, {"history": np.arange(6.0)})
     return path
-
-
-KERNEL = "model/generator/params/dense/kernel"
 
 
 DAMAGE = {
@@ -124,6 +131,10 @@ DAMAGE = {
                          r"the metadata fails its SHA-256 check \(the file is corrupt\)"),
     "metadata not JSON": (lambda path, m: rewrite(path, with_meta(m, "{step: 7")),
                           r"the metadata is not valid JSON \(Expecting property name"),
+    "metadata not text": (lambda path, m: rewrite(path, with_meta(m, np.zeros(3))),
+                          r"member 'meta' holds float64 shaped \(3,\), not text"),
+    "a checksum entry malformed": (lambda path, m: rewrite(path, with_broken_entry(m)),
+                                   rf"the metadata's entry for '{KERNEL}' is malformed"),
     "metadata digest missing": (lambda path, m: rewrite(path, {k: v for k, v in m.items() if k != "meta.sha256"}),
                                 r"member 'meta.sha256' is missing"),
     "a newer format version": (
