@@ -175,7 +175,8 @@ def load(path: str | os.PathLike) -> Checkpoint:
         with zipfile.ZipFile(path) as archive:
             members = {info.filename.removesuffix(".npy"): archive.read(info) for info in archive.infolist()}
     except _ZIP_ERRORS as exc:
-        raise CheckpointError(f"checkpoint {path}: not a readable .npz file, truncated or corrupt ({exc})") from None
+        why = str(exc) or type(exc).__name__
+        raise CheckpointError(f"checkpoint {path}: not a readable .npz file, truncated or corrupt ({why})") from None
     if META not in members:
         raise CheckpointError(f"checkpoint {path}: expected a minigan checkpoint, found no minigan metadata")
     meta_bytes = members.pop(META)
