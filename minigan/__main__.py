@@ -33,10 +33,8 @@ def sample(args: argparse.Namespace) -> int:
     """Draw ``-n`` images from G(z), z ~ N(0, 1) seeded by ``--seed``, G in inference mode;
     conditional: one class per row (``ceil(n / K)`` per row), or all of ``--label``."""
     loaded = sampling.load_generator(args.checkpoint)
-    backend.seed(args.seed)
-    z = backend.as_numpy(backend.rng().standard_normal((args.n, loaded.latent_dim), dtype=backend.floatx()))
     columns = math.ceil(args.n / loaded.num_classes) if loaded.num_classes and args.label is None else None
-    images = sampling.generate(loaded, z, sampling.class_labels(loaded, args.label, args.n, columns or 1))
+    images = sampling.draw(loaded, args.n, args.seed, sampling.class_labels(loaded, args.label, args.n, columns or 1))
     out = args.out or (None if args.npy else "grid.png")
     if out:
         plots.save_grid(images, out, columns=columns)

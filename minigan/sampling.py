@@ -49,6 +49,14 @@ def class_labels(loaded: LoadedGenerator, label: int | None, n: int, per_class: 
     return np.full(n, label) if label is not None else (np.arange(n) // per_class) % loaded.num_classes
 
 
+def draw(loaded: LoadedGenerator, n: int, seed: int, labels: np.ndarray | None) -> Any:
+    """``n`` images ``G(z)``, ``z ~ N(0, 1)`` from the backend's generator seeded by ``seed`` (the
+    noise ``Trainer`` draws for the same seed), with ``labels`` for a conditional generator."""
+    backend.seed(seed)
+    z = backend.as_numpy(backend.rng().standard_normal((n, loaded.latent_dim), dtype=backend.floatx()))
+    return generate(loaded, z, labels)
+
+
 def generate(loaded: LoadedGenerator, z: np.ndarray, labels: np.ndarray | None) -> Any:
     """``G(z)`` or ``G([z, onehot(labels)])`` in inference mode, 256 at a time."""
     z = backend.as_array(z, backend.floatx())

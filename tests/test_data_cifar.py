@@ -138,3 +138,40 @@ def test_a_batch_with_the_wrong_row_length_is_refused(tmp_path, monkeypatch):
     monkeypatch.setitem(cifar.CIFAR10_MD5, "test_batch", hashlib.md5(blob).hexdigest())
     with pytest.raises(DataError, match=r"expected data of uint8 shaped \(n, 3072\), got uint8 shaped \(2, 3000\)"):
         cifar.read_batch(path)
+
+
+def test_a_truncated_batch_is_reported_by_its_checksum_and_never_used(batches, tmp_path):
+    folder = tmp_path / "cifar10" / "cifar-10-batches-py"
+    write_batches(folder, batches)
+    (folder / "test_batch").write_bytes(batches["test_batch"][0][:5000])
+    with pytest.warns(RuntimeWarning, match=r"test_batch: checksum mismatch: MD5 is [0-9a-f]{32}, expected"):
+        with pytest.raises(DataError, match=r"CIFAR-10: cifar-10-python.tar.gz not found"):
+            load_cifar10("test", root=tmp_path, download=False)
+
+
+@pytest.mark.parametrize("keep", [0, 1, 2, 100, 3000, 0.5, -1])
+def test_a_batch_cut_short_that_passed_its_checksum_is_still_a_data_error(tmp_path, monkeypatch, keep):
+    blob = make_batch(0)[0]
+    cut = blob[: int(keep * len(blob)) if isinstance(keep, float) else keep]
+    path = tmp_path / "test_batch"
+    path.write_bytes(cut)
+    monkeypatch.setitem(cifar.CIFAR10_MD5, "test_batch", hashlib.md5(cut).hexdigest())
+    with pytest.raises(DataError, match=r"test_batch: not a CIFAR-10 python batch \((UnpicklingError|EOFError)"):
+        cifar.read_batch(path)
+
+
+def test_a_truncated_archive_is_refused_by_its_checksum(batches, tmp_path, monkeypatch):
+    archive = tmp_path / "cifar10" / "cifar-10-python.tar.gz"
+    make_archive(archive, batches, monkeypatch)
+    archive.write_bytes(archive.read_bytes()[:4000])
+    with pytest.raises(DataError, match=r"cifar-10-python.tar.gz: checksum mismatch: MD5"):
+        load_cifar10("test", root=tmp_path, download=False)
+
+
+def test_a_truncated_archive_that_passed_its_checksum_is_still_a_data_error(batches, tmp_path, monkeypatch):
+    archive = tmp_path / "cifar10" / "cifar-10-python.tar.gz"
+    make_archive(archive, batches, monkeypatch)
+    archive.write_bytes(archive.read_bytes()[:4000])
+    monkeypatch.setattr(cifar, "ARCHIVE_MD5", hashlib.md5(archive.read_bytes()).hexdigest())
+    with pytest.raises(DataError, match=r"cifar-10-python.tar.gz: not a usable CIFAR-10 archive"):
+        load_cifar10("test", root=tmp_path, download=False)

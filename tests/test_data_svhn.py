@@ -67,3 +67,22 @@ def test_missing_scipy_says_what_to_install(tmp_path, monkeypatch):
 def test_unknown_split_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"split: expected 'train', 'test' or 'extra', got 'val'"):
         load_svhn("val", root=tmp_path)
+
+
+def test_a_truncated_file_fails_its_checksum(sample, tmp_path, monkeypatch):
+    path = tmp_path / "test_32x32.mat"
+    write_mat(path, *sample, monkeypatch)
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(DataError, match=r"test_32x32.mat: checksum mismatch: MD5 is [0-9a-f]{32}, expected"):
+        load_svhn("test", root=tmp_path, download=False)
+
+
+@pytest.mark.parametrize("keep", [0, 10, 128, 2000, 0.9])
+def test_a_file_cut_short_that_passed_its_checksum_is_still_a_data_error(sample, tmp_path, monkeypatch, keep):
+    path = tmp_path / "test_32x32.mat"
+    write_mat(path, *sample, monkeypatch)
+    whole = path.read_bytes()
+    path.write_bytes(whole[: int(keep * len(whole)) if isinstance(keep, float) else keep])
+    monkeypatch.setitem(svhn.SVHN_MD5, path.name, hashlib.md5(path.read_bytes()).hexdigest())
+    with pytest.raises(DataError, match=r"test_32x32.mat: not an SVHN .mat file"):
+        load_svhn("test", root=tmp_path, download=False)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from minigan import backend, losses, nn, optim
+from minigan.atomic import atomic_path
 
 ARCHITECTURE = "mnist-cnn-v1"
 CACHE_ENV_VAR = "MINIGAN_CACHE"
@@ -167,21 +168,12 @@ def cache_path() -> Path:
 
 
 def save_classifier(classifier: Classifier, path: str | os.PathLike) -> Path:
-    """Write the weights and metadata to ``path`` (.npz) atomically: temp file, then ``os.replace``."""
+    """Write the weights and metadata to ``path`` (.npz) atomically (:func:`minigan.atomic.atomic_path`)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"architecture": ARCHITECTURE, "test_accuracy": classifier.test_accuracy}
     arrays = {f"param/{k}": backend.as_numpy(v) for k, v in classifier.model.params.items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
     return path
 
 
@@ -192,8 +184,11 @@ def load_classifier(path: str | os.PathLike) -> Classifier:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             arrays = {k.removeprefix("param/"): data[k] for k in data.files if k.startswith("param/")}
-    except (OSError, ValueError, KeyError) as exc:
-        raise ValueError(f"{path}: not a minigan classifier file ({exc})") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # NumPy's messages advise allow_pickle
+        raise ValueError(
+            f"{path}: not a readable minigan classifier (truncated, corrupt or of another kind); "
+            "python -m minigan train-classifier --force writes a new one"
+        ) from None
     if meta.get("architecture") != ARCHITECTURE:
         raise ValueError(f"{path}: expected classifier architecture {ARCHITECTURE!r}, got {meta.get('architecture')!r}")
     model = build_model()

@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from minigan import backend, sampling
+from minigan.atomic import atomic_path
 from minigan.evaluate.classifier import (
     cache_path,
     check_images,
@@ -89,7 +89,11 @@ def load_samples(source: str | os.PathLike, n: int, seed: int = 0) -> np.ndarray
     if not path.is_file():
         raise ValueError(f"evaluate: {path} does not exist (expected a .npy of images or a checkpoint .npz)")
     if path.suffix == ".npy":
-        return check_images(np.load(path, allow_pickle=False), str(path))
+        try:
+            images = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError):  # NumPy's own message would advise allow_pickle=True
+            raise ValueError(f"evaluate: {path}: not a readable .npy array (truncated or corrupt)") from None
+        return check_images(images, str(path))
     if path.suffix == ".npz":
         return sample_checkpoint(path, n, seed)
     raise ValueError(f"evaluate: expected a .npy of images or a checkpoint .npz, got {path.name}")
@@ -99,9 +103,7 @@ def sample_checkpoint(path: Path, n: int, seed: int = 0) -> np.ndarray:
     """``n`` images ``G(z)``, ``z ~ N(0, 1)`` seeded by ``seed``, from the generator of the trainer's
     checkpoint at ``path`` (in inference mode); a conditional generator draws the classes in turn."""
     loaded = sampling.load_generator(path)  # CheckpointError is a ValueError naming the file
-    backend.seed(seed)
-    z = backend.as_numpy(backend.rng().standard_normal((n, loaded.latent_dim), dtype=backend.floatx()))
-    images = sampling.generate(loaded, z, sampling.class_labels(loaded, None, n, per_class=1))
+    images = sampling.draw(loaded, n, seed, sampling.class_labels(loaded, None, n, per_class=1))
     return check_images(backend.as_numpy(images), str(path))
 
 
@@ -131,16 +133,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def write_json(result: dict[str, Any], path: str | os.PathLike) -> None:
     """Write ``result`` as JSON to ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(result, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        json.dump(result, f, indent=2)
 
 
 def main(argv: list[str] | None = None) -> int:
