@@ -18,6 +18,7 @@ from typing import Any
 from minigan import backend, checkpoint
 from minigan.callbacks import Diverged, Interrupted, TensorBoard
 from minigan.recipes import Options, Recipe, stored_options
+from minigan.run_dir import RunLock
 from minigan.settings import POSITIVE, POSITIVE_INT, Setting, number
 from minigan.trainer import Trainer, build_gan
 
@@ -82,7 +83,8 @@ def fail(prog: str, message: str, code: int = 2) -> int:
 
 def main(recipe: Recipe, argv: list[str] | None = None) -> int:
     """Parse ``argv``, build (or resume) the run, train it; returns the exit code
-    (0 done, 1 diverged, 2 bad input, 128 + the signal's number when stopped by one)."""
+    (0 done, 1 diverged, 2 bad input or a failed write, 128 + the signal's number when stopped by
+    one: 130 for Ctrl-C, 143 for SIGTERM). The output folder is locked for the run (:class:`RunLock`)."""
     prog = f"{recipe.name}.py"
     parser = build_parser(recipe)
     args = parser.parse_args(argv)
@@ -96,31 +98,45 @@ def main(recipe: Recipe, argv: list[str] | None = None) -> int:
     if options["data_dir"] is not None and not os.path.isdir(options["data_dir"]):
         parser.error(f"argument --data-dir: no such folder: {options['data_dir']!r}")
     out = Path(options["out"])
+    lock = RunLock(out)
     try:
+        lock.acquire()  # the folder is writable and no other run writes to it
         backend.set_backend(options["backend"])
         config = recipe.config(options)
         images, labels = recipe.data(options)
+        if options.get("strict") and hasattr(images, "verify"):
+            images.verify(progress=not args.no_progress)
         callbacks = [TensorBoard(out / "tensorboard")] if options["tensorboard"] else []
         trainer = Trainer(build_gan(config), images, config, out_dir=out, progress=not args.no_progress,
                           labels=labels, callbacks=callbacks)
         if stored_ckpt is not None:
             trainer.load_checkpoint(stored_ckpt)
     except (ValueError, OSError, ImportError, backend.BackendError) as exc:  # DataError, CheckpointError: ValueErrors
+        lock.release()
         return fail(prog, str(exc))
+    try:
+        return _train(prog, trainer, stored_ckpt is not None, out)
+    finally:
+        lock.release()
 
-    gan = trainer.gan
+
+def _train(prog: str, trainer: Trainer, resumed: bool, out: Path) -> int:
+    """Print what the run is, train it, and say how it ended (the exit code of :func:`main`)."""
+    images, config, gan = trainer.batches.images, trainer.config, trainer.gan
     print(
-        f"{len(images)} images{'' if labels is None else f' of {config.num_classes} classes'}; "
+        f"{len(images)} images{'' if config.num_classes is None else f' of {config.num_classes} classes'}; "
         f"G {gan.generator.count_params():,} trainable parameters, D {gan.discriminator.count_params():,}; "
         f"batch {config.batch_size}, Adam lr G {config.lr_g:g} D {config.lr_d:g} beta1 {config.beta1:g}; "
         f"{config.epochs} epochs of {trainer.steps_per_epoch} steps"
-        + (f"; resuming at step {trainer.step}" if stored_ckpt is not None else "")
+        + (f"; resuming at step {trainer.step}" if resumed else "")
         + f"; writing to {out}"
     )
     try:
         trainer.fit()
     except Diverged as exc:
         return fail(prog, str(exc), code=1)
+    except checkpoint.CheckpointError as exc:  # a checkpoint that could not be written: the last one is intact
+        return fail(prog, str(exc))
     except KeyboardInterrupt as exc:
         where = trainer.checkpoint_path
         if trainer.saved_step is None:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tqdm import tqdm
+
 from minigan import models
 from minigan.config import TrainConfig
 from minigan.settings import Setting, settings_of
@@ -197,7 +199,7 @@ def colour_images(options: Options) -> tuple[Any, None]:
     if name == "folder":
         if limit and options["cache"] is not None:
             raise ValueError("--limit: not available with --cache (the cache holds the whole folder)")
-        folder = ImageFolder(path, size=options["size"], cache=options["cache"])
+        folder = ImageFolder(path, size=options["size"], cache=options["cache"], log=tqdm.write)
         if limit:
             folder.paths = folder.paths[:limit]  # the first N files in sorted path order
         return folder, None
@@ -217,6 +219,8 @@ DCGAN_IMAGES = Recipe(
         Setting("kernel_size", 4, "kernel size of every (transposed) convolution", choices=(4, 5)),
         Setting("cache", None, "folder mode: decode the images once into this .npy file (uint8) and memory-map it",
                 kind=str, vary=False),
+        Setting("strict", False, "folder mode: decode every image before the first step and refuse the folder "
+                "if any cannot be (default: skip and replace them, with a warning)", stored=False),
     ),
     defaults={"epochs": 25, "batch_size": 128},
 )

@@ -65,6 +65,7 @@ from minigan.callbacks.outputs import HistoryFiles, SampleGrids  # noqa: E402
 from minigan.callbacks.progress import Progress  # noqa: E402
 from minigan.callbacks.quality import QualityScores, mnist_evaluate  # noqa: E402
 from minigan.callbacks.schedule import SCHEDULES, LearningRateSchedule  # noqa: E402
+from minigan.callbacks.skipped import SkippedImages  # noqa: E402
 from minigan.callbacks.tensorboard import TensorBoard  # noqa: E402
 
 
@@ -75,6 +76,8 @@ def default_callbacks(trainer: Trainer, progress: bool = True, evaluate: Any = N
     callbacks: list[Callback] = [DivergenceGuard(), Progress(enabled=progress)]
     if config.lr_schedule != "constant":
         callbacks.append(LearningRateSchedule(SCHEDULES[config.lr_schedule]))
+    if hasattr(trainer.batches.images, "bad_files"):
+        callbacks.append(SkippedImages(trainer.batches.images))
     if config.ema:
         callbacks.append(EMA(config.ema))
     if config.eval_every:
@@ -89,5 +92,6 @@ def default_callbacks(trainer: Trainer, progress: bool = True, evaluate: Any = N
 
 __all__ = [
     "Callback", "Checkpoints", "DivergenceGuard", "Diverged", "EMA", "HistoryFiles", "Interrupted", "InterruptGuard",
-    "LearningRateSchedule", "Progress", "QualityScores", "SampleGrids", "TensorBoard", "default_callbacks",
+    "LearningRateSchedule", "Progress", "QualityScores", "SampleGrids", "SkippedImages", "TensorBoard",
+    "default_callbacks",
 ]
