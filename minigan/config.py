@@ -36,9 +36,10 @@ class TrainConfig:
     epochs: int = setting(50, "epochs to train (on --resume: the total, including those done)", low=1)
     batch_size: int = setting(64, "images per batch", low=1)
     lr: float = setting(2e-4, "Adam learning rate of both networks", low=0, low_open=True)
-    lr_d: float | None = setting(None, "discriminator learning rate (default: --lr)", kind=float, low=0,
+    lr_d: float | None = setting(None, "discriminator learning rate (None: the value of --lr)", kind=float, low=0,
                                  low_open=True)
-    lr_g: float | None = setting(None, "generator learning rate (default: --lr)", kind=float, low=0, low_open=True)
+    lr_g: float | None = setting(None, "generator learning rate (None: the value of --lr)", kind=float, low=0,
+                                 low_open=True)
     lr_schedule: str = setting("constant", "learning-rate schedule: constant; linear (to 0 over the run's last "
                                "half); step (/ 10 at 55% and 80% of the run)", choices=("constant", "linear", "step"))
     beta1: float = setting(0.5, "Adam beta_1", low=0, high=1)
