@@ -1,17 +1,20 @@
 """The program tests/test_distributed_mpi.py runs under ``mpiexec -n 2 python -m mpi4py`` (and,
 for the reference, in one plain process). Usage::
 
-    python tests/mpi_worker.py train MODEL COMM OUT    MODEL: mlp | dcgan | cgan, COMM: none | mpi
+    python tests/mpi_worker.py train MODEL COMM OUT [PHASE]   MODEL: mlp | dcgan | cgan, COMM: none | mpi
     python tests/mpi_worker.py collectives             asserts the collectives and SyncBN, exits 0
     python tests/mpi_worker.py fail                    rank 1 raises in step 2, rank 0 trains on
 
 ``train`` trains a tiny float64 GAN (no Dropout) for STEPS steps on a fixed global batch of
 GLOBAL_BATCH rows, each process on its shard, and writes OUT with the rank appended
 (``OUT.rank0.npz``): parameters, state, Adam's slots and t, and the global losses per step.
+PHASE ``first`` stops after STEPS // 2 steps, rank 0 writing a checkpoint ``OUT.ckpt``;
+``second`` starts from it in every process (the way a trainer resumes) and runs the rest.
 """
 
 from __future__ import annotations
 
+import pickle
 import sys
 
 import numpy as np
@@ -38,7 +41,7 @@ def build(model: str) -> tuple[nn.Sequential, nn.Sequential, tuple[int, ...], in
             models.mlp_discriminator(shape, hidden=(16,), dropout=0, num_classes=3), shape, 3)
 
 
-def train(model: str, kind: str, out: str) -> None:
+def train(model: str, kind: str, out: str, phase: str = "all") -> None:
     minigan.set_floatx("float64")
     minigan.seed(0)
     comm = distributed.get_communicator(kind)
@@ -51,13 +54,25 @@ def train(model: str, kind: str, out: str) -> None:
               LATENT, num_classes=classes)
     data_parallel.share_noise(gan, comm, seed=0)
     data = np.random.default_rng(1)
+    batches = [(np.tanh(data.standard_normal((GLOBAL_BATCH, *shape))),
+                None if classes is None else np.eye(classes)[data.integers(0, classes, GLOBAL_BATCH)])
+               for _ in range(STEPS)]
+    steps = {"all": range(STEPS), "first": range(STEPS // 2), "second": range(STEPS // 2, STEPS)}[phase]
+    if phase == "second":
+        resume(f"{out}.ckpt", G, D, opt_g, opt_d, gan, comm)
     losses = []
-    for _ in range(STEPS):
-        reals = np.tanh(data.standard_normal((GLOBAL_BATCH, *shape)))
-        labels = None if classes is None else [np.eye(classes)[data.integers(0, classes, GLOBAL_BATCH)]]
+    for step in steps:
+        reals, labels = batches[step]
         stats = gan.train_step([data_parallel.shard(reals, comm)],
-                               None if labels is None else [data_parallel.shard(labels[0], comm)])
+                               None if labels is None else [data_parallel.shard(labels, comm)])
         losses.append([comm.allreduce_scalar(float(stats[k]), "mean") for k in ("d_loss", "g_loss")])
+    if phase == "first":
+        if comm.rank == 0:  # the checkpoint of a trainer: written once, by rank 0
+            checkpoint = {"G": (G.params, G.state), "D": (D.params, D.state), "opt_g": opt_g.state_dict(),
+                          "opt_d": opt_d.state_dict(), "noise_rng": gan.noise_rng.bit_generator.state}
+            with open(f"{out}.ckpt", "wb") as f:
+                pickle.dump(checkpoint, f)
+        return
     arrays = {"losses": np.array(losses)}
     for name, net, opt in (("G", G, opt_g), ("D", D, opt_d)):
         arrays |= {f"{name}/param/{k}": v for k, v in net.params.items()}
@@ -65,6 +80,21 @@ def train(model: str, kind: str, out: str) -> None:
         arrays |= {f"{name}/{slot}/{k}": v for slot, values in opt.slots.items() for k, v in values.items()}
         arrays[f"{name}/t"] = np.array(opt.t)
     np.savez(f"{out}.rank{comm.rank}.npz", **arrays)
+
+
+def resume(path: str, G: nn.Sequential, D: nn.Sequential, opt_g: optim.Adam, opt_d: optim.Adam, gan: GAN,
+           comm: distributed.Communicator) -> None:
+    """Every process loads rank 0's checkpoint, then takes rank 0's weights (as after any resume)."""
+    with open(path, "rb") as f:
+        checkpoint = pickle.load(f)
+    for name, net in (("G", G), ("D", D)):
+        for saved, live in zip(checkpoint[name], (net.params, net.state), strict=True):
+            for key, value in saved.items():
+                live[key][...] = value
+        data_parallel.broadcast_model(net, comm)
+    opt_g.load_state_dict(checkpoint["opt_g"])
+    opt_d.load_state_dict(checkpoint["opt_d"])
+    gan.noise_rng.bit_generator.state = checkpoint["noise_rng"]
 
 
 def collectives() -> None:

@@ -50,6 +50,18 @@ def test_two_processes_train_exactly_as_one_process_with_the_global_batch(model,
     assert reference["losses"].shape == (4, 2) and int(reference["G/t"]) == 4
 
 
+def test_two_processes_resumed_from_a_checkpoint_end_where_one_uninterrupted_process_does(tmp_path):
+    one = _run("train", "dcgan", "none", str(tmp_path / "one"), processes=None)
+    assert one.returncode == 0, one.stderr
+    for phase in ("first", "second"):
+        two = _run("train", "dcgan", "mpi", str(tmp_path / "two"), phase)
+        assert two.returncode == 0, two.stderr
+    reference, resumed = np.load(tmp_path / "one.rank0.npz"), np.load(tmp_path / "two.rank1.npz")
+    np.testing.assert_allclose(resumed["losses"], reference["losses"][2:], rtol=0, atol=1e-10)
+    for key in set(reference.files) - {"losses"}:
+        np.testing.assert_allclose(resumed[key], reference[key], rtol=0, atol=1e-10, err_msg=key)
+
+
 def test_collectives_and_sync_batch_norm_over_two_processes():
     done = _run("collectives")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -60,3 +72,14 @@ def test_a_failing_rank_stops_the_other():
     done = _run("fail", timeout=120)  # rank 0 would otherwise wait in its allreduce for ever
     assert done.returncode != 0
     assert "rank 1 fails on purpose" in done.stderr and "finished" not in done.stdout
+
+
+def test_the_distributed_benchmark_runs_and_prints_every_figure():
+    command = [sys.executable, str(ROOT / "benchmarks" / "bench_distributed.py"), "--batch", "4", "--steps", "1",
+               "--warmup", "0", "--rounds", "1"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for text in ("1 process x 2 thread", "2 process x 1 thread", "MB/step", "allreduce of 10.07 MB alone",
+                 "ring-allreduce model", "100 Gb/s"):
+        assert text in done.stdout, text
