@@ -11,6 +11,7 @@ random images. Each round runs, one after the other, the same global batch::
 
     one:  python bench_distributed.py --worker                                   (2 BLAS threads)
     two:  mpiexec -n 2 python -m mpi4py bench_distributed.py --worker --distributed mpi   (1 each)
+    (and, for reference, one process with 1 BLAS thread)
 
 and prints per run the median step time, images/s, the time per step inside the gradient
 allreduces, the bytes each process reduces per step, and the allreduce of that many bytes
@@ -19,6 +20,9 @@ Last, the ring-allreduce model: each of N processes sends and receives 2 (N-1)/N
 gradient bytes per step, so on N machines like this one (global batch fixed)::
 
     step(N) = compute(B) / N + 2 (N-1)/N * bytes / bandwidth
+
+with compute(B) this machine's step without communication: the 2-process step less the time
+in its allreduces.
 """
 
 from __future__ import annotations
@@ -146,6 +150,7 @@ def main() -> None:
     runs = []
     for _ in range(args.rounds):
         runs.append(_launch([sys.executable, *common], threads=2))
+        runs.append(_launch([sys.executable, *common], threads=1))
         runs.append(_launch([mpiexec, "-n", "2", sys.executable, "-m", "mpi4py", *common,
                              "--distributed", "mpi"], threads=1))
     print(f"MNIST DCGAN, global batch {args.batch}, float32, {args.steps} timed steps per run"
@@ -156,18 +161,20 @@ def main() -> None:
         print(f"{label:<22}{r['step_s'] * 1e3:>9.1f}{r['images_per_s']:>10.1f}{r['allreduce_s'] * 1e3:>14.1f}"
               f"{r['bytes_per_step'] / 1e6:>9.2f}{r['allreduce_alone_s'] * 1e3:>10.1f}")
     print("* inside the step's two gradient allreduces, waiting for the slower process included")
-    one = statistics.median(r["step_s"] for r in runs if r["processes"] == 1)
+    one = statistics.median(r["step_s"] for r in runs if r["processes"] == 1 and r["threads"] == 2)
     two = [r for r in runs if r["processes"] == 2]
     step_bytes = two[0]["bytes_per_step"]
     alone = statistics.median(r["allreduce_alone_s"] for r in two)
+    compute = statistics.median(r["step_s"] - r["allreduce_s"] for r in two)
     print(f"median step: 1x2 {one * 1e3:.1f} ms, 2x1 {statistics.median(r['step_s'] for r in two) * 1e3:.1f} ms; "
           f"allreduce of {step_bytes / 1e6:.2f} MB alone {alone * 1e3:.1f} ms "
           f"({step_bytes / alone / 1e9:.2f} GB/s through shared memory)")
-    print("ring-allreduce model, N machines like this one (compute = the 1x2 step), images/s:")
+    print(f"ring-allreduce model, N machines like this one (compute(B) = 2x1 step less its allreduces = "
+          f"{compute * 1e3:.0f} ms), images/s:")
     machines = (1, 2, 4, 8, 16, 32)
     print(f"{'network':<12}" + "".join(f"{f'N={n}':>10}" for n in machines))
     for name, bandwidth in NETWORKS.items():
-        print(f"{name:<12}" + "".join(f"{args.batch / ring_model(one, step_bytes, bandwidth, n):>10.0f}"
+        print(f"{name:<12}" + "".join(f"{args.batch / ring_model(compute, step_bytes, bandwidth, n):>10.0f}"
                                       for n in machines))
 
 

@@ -62,6 +62,15 @@ def test_two_processes_resumed_from_a_checkpoint_end_where_one_uninterrupted_pro
         np.testing.assert_allclose(resumed[key], reference[key], rtol=0, atol=1e-10, err_msg=key)
 
 
+def test_without_mpiexec_the_mpi_communicator_runs_the_single_process_training_bit_for_bit(tmp_path):
+    for kind in ("none", "mpi"):
+        done = _run("train", "mlp", kind, str(tmp_path / kind), processes=None)
+        assert done.returncode == 0, done.stderr
+    single, mpi = np.load(tmp_path / "none.rank0.npz"), np.load(tmp_path / "mpi.rank0.npz")
+    for key in single.files:
+        np.testing.assert_array_equal(mpi[key], single[key], err_msg=key)
+
+
 def test_collectives_and_sync_batch_norm_over_two_processes():
     done = _run("collectives")
     assert done.returncode == 0, done.stdout + done.stderr
