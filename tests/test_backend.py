@@ -107,7 +107,14 @@ def test_the_communicators_use_only_names_cupy_provides():
         for part in path.split("."):
             assert hasattr(owner, part), f"cupy.{path} does not exist"
             owner = getattr(owner, part)
-    nccl_names = ("get_unique_id", "NcclCommunicator", "allReduce", "bcast", "NCCL_FLOAT32", "NCCL_FLOAT64", "NCCL_SUM")
+    # The names, and the signatures (Cython keeps them) of the calls in the order minigan makes them.
+    nccl_names = (
+        "get_unique_id", "NCCL_FLOAT32", "NCCL_FLOAT64", "NCCL_SUM",
+        "NcclCommunicator(int ndev, bytes commId, int rank",
+        "NcclCommunicator.allReduce(self, intptr_t sendbuf, intptr_t recvbuf, size_t count, int datatype, int op, "
+        "intptr_t stream)",
+        "NcclCommunicator.bcast(self, intptr_t buff, size_t count, int datatype, int root, intptr_t stream)",
+    )
     compiled = importlib.util.find_spec("cupy_backends.cuda.libs.nccl")
     assert compiled is not None and compiled.origin
     binary = Path(compiled.origin).read_bytes()
