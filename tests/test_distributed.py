@@ -191,12 +191,15 @@ def test_allreduce_optimizer_steps_with_the_mean_gradient_and_delegates_the_rest
     wrapped.step()  # the mean gradient: (2 + 4) / 2 = 3 on the kernel, 0 on the bias
     np.testing.assert_allclose(model.params["kernel"], twin.params["kernel"] - 0.5 * 3, rtol=1e-6)
     assert wrapped.lr == 0.5 and wrapped.t == 1 and wrapped.state_dict()["t"] == 1
+    assert wrapped.model is model  # what minigan.checkpoint reads
 
 
 def test_use_sync_batch_norm_swaps_every_batch_norm_keeping_names_and_arrays():
     G = models.cdcgan_generator(latent_dim=4, num_classes=3, width=0.05)
     before = G.params
-    assert data_parallel.use_sync_batch_norm(G, distributed.get_communicator()) >= 3
+    count = sum(type(layer) is nn.BatchNormalization for layer in _all_layers(G))
+    assert count >= 3 and data_parallel.use_sync_batch_norm(G, distributed.get_communicator()) == count
+    assert sum(isinstance(layer, nn.SyncBatchNormalization) for layer in _all_layers(G)) == count
     assert G.params.keys() == before.keys() and all(G.params[k] is before[k] for k in before)
     assert not any(type(layer) is nn.BatchNormalization for layer in _all_layers(G))
     z, y = np.ones((2, 4), np.float32), np.eye(3, dtype=np.float32)[[0, 2]]
