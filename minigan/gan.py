@@ -53,6 +53,12 @@ class GAN:
     ``generator``: z (N, latent_dim) -> images (N, H, W, C); ``discriminator``: images -> logits (N, 1).
     With ``num_classes`` (conditional): ``generator([z, y])`` and ``discriminator([images, y])``,
     y one-hot (N, num_classes).
+
+    Data-parallel training (:func:`minigan.data_parallel.share_noise`) sets ``noise_rng``, a
+    generator every process draws the same numbers from, and ``shard = (rank, size)``: each fake
+    batch of n is then cut from a global draw of ``size * n`` z (and labels), rows
+    ``rank * n`` to ``(rank + 1) * n``, so the processes together see the noise of one big batch.
+    The defaults (``backend.rng()``, ``(0, 1)``) draw exactly n: a single process is unchanged.
     """
 
     def __init__(
@@ -81,14 +87,20 @@ class GAN:
         self.label_smoothing = float(label_smoothing)
         self.d_steps, self.g_steps = int(d_steps), int(g_steps)
         self.num_classes = None if num_classes is None else int(num_classes)
+        self.noise_rng: Any = None
+        self.shard = (0, 1)
+
+    def _rng(self) -> Any:
+        return backend.rng() if self.noise_rng is None else self.noise_rng
 
     def noise(self, n: int) -> Any:
-        """``z ~ N(0, 1)``, shape (n, latent_dim), from :func:`minigan.backend.rng`."""
-        return backend.rng().standard_normal((n, self.latent_dim), dtype=backend.floatx())
+        """``z ~ N(0, 1)``, shape (n, latent_dim), from ``noise_rng`` (default :func:`minigan.backend.rng`)."""
+        return self._rng().standard_normal((n, self.latent_dim), dtype=backend.floatx())
 
     def random_labels(self, n: int) -> Any:
-        """One-hot labels (n, num_classes), classes uniform, from :func:`minigan.backend.rng`."""
-        return backend.one_hot(backend.rng().integers(0, self.num_classes, n), self.num_classes)
+        """One-hot labels (n, num_classes), classes uniform, from ``noise_rng`` (default
+        :func:`minigan.backend.rng`)."""
+        return backend.one_hot(self._rng().integers(0, self.num_classes, n), self.num_classes)
 
     def _inputs(self, x: Any, y: Any) -> Any:
         """The network input: ``x`` alone, or ``[x, y]`` for a conditional GAN."""
@@ -116,9 +128,12 @@ class GAN:
         return -loss, -dlogits
 
     def _fake(self, n: int) -> tuple[Any, Any]:
-        """A training-mode ``G(z)`` (``G([z, y])`` with random labels when conditional) and its y."""
-        z = self.noise(n)
-        y = None if self.num_classes is None else self.random_labels(n)
+        """A training-mode ``G(z)`` (``G([z, y])`` with random labels when conditional) and its y;
+        z and y are this process's rows of a draw for all ``size`` processes (see ``shard``)."""
+        rank, size = self.shard
+        rows = slice(rank * n, (rank + 1) * n)
+        z = self.noise(size * n)[rows]
+        y = None if self.num_classes is None else self.random_labels(size * n)[rows]
         return self.generator.forward(self._inputs(z, y)), y
 
     def train_step(self, reals: Sequence[Any], labels: Sequence[Any] | None = None) -> dict[str, Any]:

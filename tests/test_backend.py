@@ -7,9 +7,12 @@ so code that works here cannot fail on a GPU for calling a NumPy-only function.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -97,6 +100,33 @@ def test_a_training_step_uses_only_names_cupy_provides(standin):
         model.backward(dlogits)
         optimizer.step()
     assert "cupy.sqrt" in standin and "cupy.log1p" in standin
+
+
+def test_the_communicators_use_only_names_cupy_provides():
+    """minigan.distributed's CuPy and NCCL calls exist in the installed CuPy. NCCL's names are
+    read from CuPy's compiled NCCL module, which loads only where libnccl is installed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "nccl library could not be loaded" where it is not installed
+        importlib.import_module("cupy.cuda.nccl")
+    for path in ("asnumpy", "ndarray.set", "cuda.get_current_stream", "cuda.Device", "cuda.runtime.getDeviceCount",
+                 "cuda.nccl.available"):
+        owner = cupy
+        for part in path.split("."):
+            assert hasattr(owner, part), f"cupy.{path} does not exist"
+            owner = getattr(owner, part)
+    # The names, and the signatures (Cython keeps them) of the calls in the order minigan makes them.
+    nccl_names = (
+        "get_unique_id", "NCCL_FLOAT32", "NCCL_FLOAT64", "NCCL_SUM",
+        "NcclCommunicator(int ndev, bytes commId, int rank",
+        "NcclCommunicator.allReduce(self, intptr_t sendbuf, intptr_t recvbuf, size_t count, int datatype, int op, "
+        "intptr_t stream)",
+        "NcclCommunicator.bcast(self, intptr_t buff, size_t count, int datatype, int root, intptr_t stream)",
+    )
+    compiled = importlib.util.find_spec("cupy_backends.cuda.libs.nccl")
+    assert compiled is not None and compiled.origin
+    binary = Path(compiled.origin).read_bytes()
+    assert [name for name in nccl_names if name.encode() not in binary] == []
+    assert b"allreduce" not in binary  # the check tells the names apart by case
 
 
 def _without_gpu() -> None:
