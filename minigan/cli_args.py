@@ -17,6 +17,8 @@ from typing import Any
 
 from minigan import backend, checkpoint
 from minigan.callbacks import Diverged, Interrupted, TensorBoard
+from minigan.data_parallel import distribute
+from minigan.distributed import DistributedError, get_communicator
 from minigan.recipes import Options, Recipe, stored_options
 from minigan.run_dir import RunLock
 from minigan.settings import POSITIVE, POSITIVE_INT, Setting, number
@@ -98,36 +100,50 @@ def main(recipe: Recipe, argv: list[str] | None = None) -> int:
     if options["data_dir"] is not None and not os.path.isdir(options["data_dir"]):
         parser.error(f"argument --data-dir: no such folder: {options['data_dir']!r}")
     out = Path(options["out"])
-    lock = RunLock(out)
     try:
-        lock.acquire()  # the folder is writable and no other run writes to it
+        comm = get_communicator(options["distributed"])
+    except (ValueError, DistributedError) as exc:
+        return fail(prog, str(exc))
+    lock = RunLock(out) if comm.rank == 0 else None  # rank 0 writes for all processes
+    try:
+        if lock is not None:
+            lock.acquire()  # the folder is writable and no other run writes to it
         backend.set_backend(options["backend"])
         config = recipe.config(options)
         images, labels = recipe.data(options)
         if options.get("strict") and hasattr(images, "verify"):
             images.verify(progress=not args.no_progress)
-        callbacks = [TensorBoard(out / "tensorboard")] if options["tensorboard"] else []
-        trainer = Trainer(build_gan(config), images, config, out_dir=out, progress=not args.no_progress,
-                          labels=labels, callbacks=callbacks)
+        gan = build_gan(config)
+        if comm.size > 1:
+            distribute(gan, comm, config.seed, sync_bn=options["sync_bn"])
+        callbacks = [TensorBoard(out / "tensorboard")] if options["tensorboard"] and comm.rank == 0 else []
+        trainer = Trainer(gan, images, config, out_dir=out, progress=not args.no_progress, labels=labels,
+                          callbacks=callbacks, communicator=comm)
         if stored_ckpt is not None:
             trainer.load_checkpoint(stored_ckpt)
     except (ValueError, OSError, ImportError, backend.BackendError) as exc:  # DataError, CheckpointError: ValueErrors
-        lock.release()
+        if lock is not None:
+            lock.release()
         return fail(prog, str(exc))
     try:
         return _train(prog, trainer, stored_ckpt is not None, out)
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
 
 
 def _train(prog: str, trainer: Trainer, resumed: bool, out: Path) -> int:
-    """Print what the run is, train it, and say how it ended (the exit code of :func:`main`)."""
+    """Print what the run is, train it, and say how it ended (the exit code of :func:`main`);
+    in a data-parallel run only rank 0 prints."""
     images, config, gan = trainer.batches.images, trainer.config, trainer.gan
-    print(
+    say = print if trainer.comm.rank == 0 else (lambda *args: None)
+    processes = f"; {trainer.comm.size} processes of {config.batch_size // trainer.comm.size}" \
+        if trainer.comm.size > 1 else ""
+    say(
         f"{len(images)} images{'' if config.num_classes is None else f' of {config.num_classes} classes'}; "
         f"G {gan.generator.count_params():,} trainable parameters, D {gan.discriminator.count_params():,}; "
         f"batch {config.batch_size}, Adam lr G {config.lr_g:g} D {config.lr_d:g} beta1 {config.beta1:g}; "
-        f"{config.epochs} epochs of {trainer.steps_per_epoch} steps"
+        f"{config.epochs} epochs of {trainer.steps_per_epoch} steps{processes}"
         + (f"; resuming at step {trainer.step}" if resumed else "")
         + f"; writing to {out}"
     )
@@ -140,11 +156,11 @@ def _train(prog: str, trainer: Trainer, resumed: bool, out: Path) -> int:
     except KeyboardInterrupt as exc:
         where = trainer.checkpoint_path
         if trainer.saved_step is None:
-            print(f"\ninterrupted at step {trainer.step}; no checkpoint was written")
+            say(f"\ninterrupted at step {trainer.step}; no checkpoint was written")
         else:
-            print(f"\ninterrupted; checkpoint of step {trainer.saved_step} in {where}; continue with --resume {where}")
+            say(f"\ninterrupted; checkpoint of step {trainer.saved_step} in {where}; continue with --resume {where}")
         return 128 + (exc.signum if isinstance(exc, Interrupted) else 2)
     quality = ", quality.csv" if trainer.quality else ""
-    print(f"done: {trainer.step} steps; samples, samples.gif, losses.png, history.csv{quality}, checkpoint.npz "
+    say(f"done: {trainer.step} steps; samples, samples.gif, losses.png, history.csv{quality}, checkpoint.npz "
           f"in {out}")
     return 0

@@ -115,3 +115,17 @@ def use_sync_batch_norm(model: nn.Layer, communicator: Communicator) -> int:
         else:
             replaced += use_sync_batch_norm(layer, communicator)
     return replaced
+
+
+def distribute(gan: GAN, communicator: Communicator, seed: int, sync_bn: bool = False) -> None:
+    """Make ``gan`` one of P data-parallel copies (call it in every process, after the same
+    :func:`~minigan.config.build_gan`): SyncBatchNormalization if asked, both optimizers
+    averaging gradients, rank 0's weights everywhere, one shared noise stream."""
+    if sync_bn:
+        use_sync_batch_norm(gan.generator, communicator)
+        use_sync_batch_norm(gan.discriminator, communicator)
+    gan.opt_g = AllreduceOptimizer(gan.opt_g, communicator)
+    gan.opt_d = AllreduceOptimizer(gan.opt_d, communicator)
+    broadcast_model(gan.generator, communicator)
+    broadcast_model(gan.discriminator, communicator)
+    share_noise(gan, communicator, seed)

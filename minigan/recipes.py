@@ -34,7 +34,11 @@ BACKEND = Setting("backend", os.environ.get("MINIGAN_BACKEND", "").strip().lower
                   choices=("numpy", "cupy"), stored=False)
 TENSORBOARD = Setting("tensorboard", False, "also write TensorBoard event files to OUT/tensorboard "
                       "(needs pip install minigan[tensorboard])", stored=False)
-INVOCATION = (DATA_DIR, OUT, BACKEND, TENSORBOARD)
+DISTRIBUTED = Setting("distributed", "none", "data-parallel training over the processes of mpiexec: mpi (CPUs), "
+                      "nccl (GPUs); none: one process", choices=("none", "mpi", "nccl"), stored=False)
+SYNC_BN = Setting("sync_bn", False, "with --distributed: BatchNorm statistics over the global batch "
+                  "(default: each process's own rows)", stored=False)
+INVOCATION = (DATA_DIR, OUT, BACKEND, TENSORBOARD, DISTRIBUTED, SYNC_BN)
 
 #: Settings shared by recipes.
 WIDTH = Setting("width", 1.0, "multiplier of every hidden layer size (1 = the full model)", low=0, low_open=True)

@@ -24,6 +24,8 @@ from minigan import backend, checkpoint, plots
 from minigan.callbacks import Callback, default_callbacks
 from minigan.config import TrainConfig, build_gan
 from minigan.data import Batches
+from minigan.data_parallel import local_batch_size, shard
+from minigan.distributed import Communicator, SingleProcessCommunicator
 from minigan.gan import GAN
 from minigan.memory import retain_freed_memory
 
@@ -57,6 +59,8 @@ class Trainer:
     ``labels``: int (N,) class indices, required for (and only for) a conditional GAN.
     ``out_dir`` (if given) receives the outputs of the default callbacks; ``callbacks`` are
     added after them. ``evaluate(images) -> figures`` scores samples for ``eval_every``.
+    ``communicator``: for data-parallel training (:mod:`minigan.data_parallel`), each process
+    trains on its rows of every global batch of ``config.batch_size``; only rank 0 writes.
     """
 
     def __init__(
@@ -70,8 +74,12 @@ class Trainer:
         labels: Any = None,
         evaluate: Callable[[np.ndarray], dict[str, Any]] | None = None,
         callbacks: Sequence[Callback] = (),
+        communicator: Communicator | None = None,
     ) -> None:
-        self.gan, self.config, self.log = gan, config, log
+        self.comm = communicator or SingleProcessCommunicator()
+        self.gan, self.config = gan, config
+        self.log = log if self.comm.rank == 0 else lambda line: None
+        local_batch_size(config.batch_size, self.comm)  # the global batch divides between the processes
         expected = gan.discriminator.input_shape if gan.num_classes is None else gan.discriminator.input_shape[0]
         shape = tuple(images.shape)
         if len(shape) != 4 or shape[1:] != tuple(expected):
@@ -142,9 +150,9 @@ class Trainer:
         b = self.config.batch_size
         parts = [slice(i * b, (i + 1) * b) for i in range(self.config.d_steps)]
         if self.gan.num_classes is None:
-            return ([batch[p] for p in parts],)
+            return ([shard(batch[p], self.comm) for p in parts],)
         images, labels = batch
-        return [images[p] for p in parts], [labels[p] for p in parts]
+        return [shard(images[p], self.comm) for p in parts], [shard(labels[p], self.comm) for p in parts]
 
     def _call(self, event: str, *args: Any) -> None:
         for callback in self.callbacks:
@@ -157,6 +165,7 @@ class Trainer:
             return
         xp = backend.get_array_module(self._pending[0]["d_loss"])
         values = backend.as_numpy(xp.stack([xp.stack([s[k] for k in STATS]) for s in self._pending]))
+        self.comm.allreduce_mean([values])  # the figures of the global batch (no-op in one process)
         now = time.perf_counter()
         images_per_s = len(values) * self.images_per_step / max(now - self._window_start, 1e-9)
         self._window_start, self._pending = now, []
@@ -184,7 +193,8 @@ class Trainer:
         return self.out_dir / CHECKPOINT_NAME if self.out_dir is not None else None
 
     def save_checkpoint(self, path: str | Path | None = None) -> Path:
-        """Write the whole training state: networks, optimizers, step, RNG, history, callbacks."""
+        """Write the whole training state: networks, optimizers, step, RNG, history, callbacks
+        (in a data-parallel run, rank 0 writes; every process calls this at the same step)."""
         path = Path(path) if path is not None else self.checkpoint_path
         if path is None:
             raise ValueError("Trainer.save_checkpoint: expected a path (the trainer has no out_dir)")
@@ -194,20 +204,24 @@ class Trainer:
             rng_state = None
         gan = self.gan
         models = {"generator": gan.generator, "discriminator": gan.discriminator}
+        meta = {"step": self.step, "config": asdict(self.config), "rng_state": rng_state,
+                "backend": backend.get_backend(), "processes": self.comm.size}
         for callback in self.callbacks:
             models.update(callback.checkpoint_models(self))
+            meta.update(callback.checkpoint_meta(self))
+        self.saved_step = self.step
+        if self.comm.rank != 0:
+            return path
         checkpoint.save(
             path,
             models,
             {"generator": gan.opt_g, "discriminator": gan.opt_d},
-            {"step": self.step, "config": asdict(self.config), "rng_state": rng_state,
-             "backend": backend.get_backend()},
+            meta,
             {
                 "history": np.asarray(self.history, dtype=np.float64).reshape(-1, len(plots.HISTORY_COLUMNS)),
                 "quality": np.asarray(self.quality, dtype=np.float64).reshape(-1, len(plots.QUALITY_COLUMNS)),
             },
         )
-        self.saved_step = self.step
         return path
 
     def load_checkpoint(self, ckpt: str | Path | checkpoint.Checkpoint) -> None:
@@ -222,11 +236,14 @@ class Trainer:
         self.history = [tuple(row) for row in ckpt.array("history").tolist()]
         if "array/quality" in ckpt.arrays:
             self.quality = [tuple(row) for row in ckpt.array("quality").tolist()]
-        for callback in self.callbacks:
-            callback.load_checkpoint(self, ckpt)
         if ckpt.meta.get("rng_state") is not None and backend.get_backend() == ckpt.meta.get("backend"):
             backend.set_rng_state(ckpt.meta["rng_state"])
         else:
             backend.seed(self.config.seed + self.step)
             self.log(f"note: {ckpt.path} has no usable RNG state; resuming with a fresh seed (not bit-identical)")
+        if ckpt.meta.get("processes", 1) != self.comm.size:
+            self.log(f"note: {ckpt.path} was written by {ckpt.meta.get('processes', 1)} process(es), this run has "
+                     f"{self.comm.size}: it continues from the same weights, not bit-identically")
+        for callback in self.callbacks:
+            callback.load_checkpoint(self, ckpt)
         self.saved_step = self.step

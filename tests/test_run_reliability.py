@@ -69,29 +69,40 @@ def final_state(out: Path) -> dict[str, np.ndarray]:
     return state
 
 
+def wait_for_a_new_checkpoint(ckpt: Path, after: int, process: subprocess.Popen) -> bool:
+    """Wait until ``ckpt`` holds a step beyond ``after``; False if the process ended first."""
+    seen = None
+    while process.poll() is None:
+        stamp = ckpt.stat().st_mtime_ns if ckpt.exists() else None
+        if stamp != seen and stamp is not None:
+            seen = stamp
+            if checkpoint.load(ckpt).meta["step"] > after:
+                return True
+        time.sleep(0.01)
+    return False
+
+
 @needs_mnist
 @pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume_ends_bit_identical_to_an_uninterrupted_run(tmp_path):
-    budget = ["--epochs", "3", "--checkpoint-every", "5"]  # 16 steps an epoch, 48 in all
+    budget = ["--epochs", "4", "--checkpoint-every", "5"]  # 16 steps an epoch, 64 in all
     straight = start(tmp_path / "straight", *budget)
     assert straight.wait(timeout=300) == 0
 
     out, chooser, kills = tmp_path / "killed", random.Random(17), []
     ckpt = out / "checkpoint.npz"
-    for _ in range(12):
+    while len(kills) < 4:  # each run is killed at a random moment after its first new checkpoint
         run = start(out, *budget, *(["--resume", str(ckpt)] if ckpt.exists() else []))
-        time.sleep(chooser.uniform(1.5, 5.0))
-        if run.poll() is not None:
+        if not wait_for_a_new_checkpoint(ckpt, kills[-1] if kills else 0, run):
             break
+        time.sleep(chooser.uniform(0.0, 0.3))
         run.kill()
         run.wait()
-        kills.append(checkpoint.load(ckpt).meta["step"] if ckpt.exists() else None)
-    else:
-        run = start(out, *budget, "--resume", str(ckpt))
-    assert run.wait(timeout=300) == 0, run.communicate()
-    resumed_kills = [k for k in kills if k]
-    assert len(resumed_kills) >= 2, f"the kills did not land mid-run: {kills}"
-    print(f"SIGKILLs after checkpoints of steps {kills}")
+        kills.append(checkpoint.load(ckpt).meta["step"])
+    final = start(out, *budget, "--resume", str(ckpt))
+    assert final.wait(timeout=300) == 0, final.communicate()
+    assert len(kills) == 4 and kills[-1] < 64, f"the kills did not land mid-run: {kills}"
+    print(f"SIGKILLs after the checkpoints of steps {kills}")
     a, b = final_state(tmp_path / "straight"), final_state(out)
     assert a.keys() == b.keys()
     for key in a:

@@ -14,7 +14,8 @@ The loop of :class:`minigan.trainer.Trainer` calls, on every callback in order:
 
 A callback that keeps state for exact resume adds networks to the checkpoint
 (:meth:`Callback.checkpoint_models`) and restores them (:meth:`Callback.load_checkpoint`); one
-that changes how samples are drawn overrides :meth:`Callback.sampling`. Writing a new
+that changes how samples are drawn overrides :meth:`Callback.sampling`. In a data-parallel run
+(``trainer.comm.size > 1``) every process runs the loop; only rank 0 writes and prints. Writing a new
 logger, schedule or average means writing one callback and passing it as
 ``Trainer(..., callbacks=[...])``.
 """
@@ -50,6 +51,10 @@ class Callback:
         """A context in which ``trainer.gan`` draws samples as this callback wants (default: as it is)."""
         yield
 
+    def checkpoint_meta(self, trainer: Trainer) -> dict[str, Any]:
+        """Extra JSON-able entries of the checkpoint's metadata."""
+        return {}
+
     def checkpoint_models(self, trainer: Trainer) -> dict[str, Any]:
         """Extra entries of the checkpoint: name -> an object with ``params`` and ``state`` dicts."""
         return {}
@@ -59,6 +64,7 @@ class Callback:
 
 
 from minigan.callbacks.checkpoints import Checkpoints  # noqa: E402
+from minigan.callbacks.data_parallel import DataParallel  # noqa: E402
 from minigan.callbacks.ema import EMA  # noqa: E402
 from minigan.callbacks.guards import Diverged, DivergenceGuard, Interrupted, InterruptGuard  # noqa: E402
 from minigan.callbacks.outputs import HistoryFiles, SampleGrids  # noqa: E402
@@ -71,27 +77,32 @@ from minigan.callbacks.tensorboard import TensorBoard  # noqa: E402
 
 def default_callbacks(trainer: Trainer, progress: bool = True, evaluate: Any = None) -> list[Callback]:
     """The callbacks every run has, in the order they are called: the guard first (nothing is
-    written after a non-finite loss), the checkpoint before the interrupt guard stops the run."""
-    config, out = trainer.config, trainer.out_dir
-    callbacks: list[Callback] = [DivergenceGuard(), Progress(enabled=progress)]
+    written after a non-finite loss), the checkpoint before the interrupt guard stops the run.
+    In a data-parallel run, processes other than rank 0 keep only what takes part in collectives."""
+    config, out, comm = trainer.config, trainer.out_dir, trainer.comm
+    writer = comm.rank == 0
+    callbacks: list[Callback] = [DivergenceGuard(), Progress(enabled=progress and writer)]
+    if comm.size > 1:
+        callbacks.append(DataParallel(comm, config.checkpoint_every))
     if config.lr_schedule != "constant":
         callbacks.append(LearningRateSchedule(SCHEDULES[config.lr_schedule]))
     if hasattr(trainer.batches.images, "bad_files"):
         callbacks.append(SkippedImages(trainer.batches.images))
     if config.ema:
         callbacks.append(EMA(config.ema))
-    if config.eval_every:
+    if config.eval_every and writer:
         evaluate = evaluate or mnist_evaluate(trainer.batches.images.shape[1:])
         callbacks.append(QualityScores(config.eval_every, config.eval_samples, evaluate))
+    if out is not None and writer:
+        callbacks += [SampleGrids(out / "samples", config.sample_every), HistoryFiles(out)]
     if out is not None:
-        callbacks += [SampleGrids(out / "samples", config.sample_every), HistoryFiles(out),
-                      Checkpoints(config.checkpoint_every)]
-    callbacks.append(InterruptGuard())
+        callbacks.append(Checkpoints(config.checkpoint_every))  # every process: writing brings the figures
+    callbacks.append(InterruptGuard(comm))
     return callbacks
 
 
 __all__ = [
-    "Callback", "Checkpoints", "DivergenceGuard", "Diverged", "EMA", "HistoryFiles", "Interrupted", "InterruptGuard",
-    "LearningRateSchedule", "Progress", "QualityScores", "SampleGrids", "SkippedImages", "TensorBoard",
-    "default_callbacks",
+    "Callback", "Checkpoints", "DataParallel", "DivergenceGuard", "Diverged", "EMA", "HistoryFiles", "Interrupted",
+    "InterruptGuard", "LearningRateSchedule", "Progress", "QualityScores", "SampleGrids", "SkippedImages",
+    "TensorBoard", "default_callbacks",
 ]

@@ -11,6 +11,7 @@ import numpy as np
 from minigan.callbacks import Callback
 
 if TYPE_CHECKING:
+    from minigan.distributed import Communicator
     from minigan.trainer import Trainer
 
 
@@ -51,23 +52,36 @@ class DivergenceGuard(Callback):
 class InterruptGuard(Callback):
     """The first SIGINT (Ctrl-C) or SIGTERM asks the loop to stop after the current step; the
     run then ends normally (the checkpoint callback saves) and this guard raises
-    :class:`Interrupted`. A second signal of the same kind acts at once (its previous handler)."""
+    :class:`Interrupted`. A second signal of the same kind acts at once (its previous handler).
+
+    The request takes effect at the end of a step; with a ``communicator`` of several
+    processes, a signal to any one stops all of them at the same step (a max-allreduce).
+    """
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    def __init__(self) -> None:
+    def __init__(self, communicator: Communicator | None = None) -> None:
+        self.comm = communicator
+        self.pending: int | None = None  # the signal received during the current step
         self._previous: dict[int, Any] = {}
 
     def on_fit_start(self, trainer: Trainer) -> None:
+        self.pending = None
         if threading.current_thread() is not threading.main_thread():
             return  # signal handlers can only be set from the main thread
 
         def handler(signum: int, frame: Any) -> None:
-            trainer.stop_requested = signum
+            self.pending = signum
             signal.signal(signum, self._previous[signum])
 
         for signum in self.SIGNALS:
             self._previous[signum] = signal.signal(signum, handler)
+
+    def on_step_end(self, trainer: Trainer, stats: dict[str, Any]) -> None:
+        request = trainer.stop_requested or self.pending
+        if self.comm is not None and self.comm.size > 1:
+            request = int(self.comm.allreduce_scalar(float(request or 0), "max")) or None
+        trainer.stop_requested = request
 
     def on_fit_end(self, trainer: Trainer) -> None:
         if trainer.stop_requested is not None:
