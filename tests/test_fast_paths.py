@@ -292,17 +292,20 @@ def test_pad_hw_zeroes_only_the_border_and_equals_np_pad(ph: tuple[int, int], pw
 @pytest.mark.parametrize(
     ("make", "shape", "fourier_path"),
     [
-        (lambda: nn.Conv2DTranspose(4, 5, strides=1, padding="same"), (2, 7, 7, 3), True),
-        (lambda: nn.Conv2DTranspose(4, 5, strides=2, padding="same"), (2, 4, 4, 3), True),  # by phases
-        (lambda: nn.Conv2D(4, 5, strides=2, padding="same"), (2, 8, 8, 3), True),  # the adjoint
-        (lambda: nn.Conv2DTranspose(4, 5, strides=1, padding="same"), (2, 7, 7, 3), False),  # by kernel rows
-        (lambda: nn.Conv2DTranspose(4, 5, strides=2, padding="same"), (2, 4, 4, 3), False),  # col2im
-        (lambda: nn.Conv2D(4, 5, strides=2, padding="same"), (2, 9, 8, 3), False),
+        (lambda: nn.Conv2DTranspose(4, 5, strides=1, padding="same"), (7, 7, 3), True),
+        (lambda: nn.Conv2DTranspose(4, 5, strides=2, padding="same"), (4, 4, 3), True),  # by phases
+        (lambda: nn.Conv2D(4, 5, strides=2, padding="same"), (8, 8, 3), True),  # the adjoint
+        (lambda: nn.Conv2D(4, 5, strides=1, padding="same"), (6, 5, 3), True),  # batch 1: no transpose to copy
+        (lambda: nn.Conv2DTranspose(4, 5, strides=1, padding="same"), (7, 7, 3), False),  # by kernel rows
+        (lambda: nn.Conv2DTranspose(4, 5, strides=2, padding="same"), (4, 4, 3), False),  # col2im
+        (lambda: nn.Conv2D(4, 5, strides=2, padding="same"), (9, 8, 3), False),
     ],
 )
+@pytest.mark.parametrize("batch", [1, 2, 5])
 def test_workspace_never_shares_memory_with_outputs_or_a_pending_cache(
-    make, shape, fourier_path: bool, small_fourier: None
+    make, shape, fourier_path: bool, batch: int, small_fourier: None
 ) -> None:
+    shape = (batch, *shape)
     layer = make()
     x1 = build(layer, shape)
     if not fourier_path:

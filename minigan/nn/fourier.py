@@ -204,10 +204,14 @@ class FourierConvTranspose:
 
     @staticmethod
     def _from_pixels(a: Any, shape: tuple[int, ...], strides: tuple[int, int]) -> Any:
-        """The inverse of :meth:`_pixels`, into a new (N, H, W, C) array."""
+        """The inverse of :meth:`_pixels`, into a new (N, H, W, C) array (always a copy: with one
+        image and strides 1 the layout is already right, and ``a`` is workspace memory)."""
+        xp = get_array_module(a)
         (n, h, w, c), (sh, sw) = shape, strides
+        out = xp.empty(shape, dtype=a.dtype)
         blocks = a.reshape(h // sh, w // sw, n, sh, sw, c).transpose(2, 0, 3, 1, 4, 5)
-        return get_array_module(a).ascontiguousarray(blocks).reshape(shape)
+        xp.copyto(out.reshape(blocks.shape), blocks)
+        return out
 
     def _kernel_blocks(self, kernel: Any, transposed: bool) -> Any:
         """khat (3B, C, sh*sw*F) from a (kh, kw, F, C) kernel, or its transpose (3B, sh*sw*F, C)."""
