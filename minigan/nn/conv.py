@@ -136,10 +136,13 @@ class Conv2DTranspose(_Conv):
     at row p*sh, column q*sw; overlapping patches add. As matrices, with ``K`` as
     (kh*kw*F, C)::
 
-        y = crop(col2im(X K^T)) + b
-        dL/dK = im2col(pad(dy))^T X     dL/dx = im2col(pad(dy)) K     dL/db = sum of dy
+        y = crop(col2im(X K^T)) + b                        conv2d_transpose(x, K) + b
+        dL/dx = im2col(pad(dy)) K                          conv2d(dy, K)
+        dL/dK = im2col(pad(dy))^T X                        conv2d_kernel_grad(dy, x)
+        dL/db = sum of dy
 
-    where "pad"/"crop" are the padding of the Conv2D that maps (Ho, Wo) back to (H, W).
+    where "pad"/"crop" are the padding of the Conv2D that maps (Ho, Wo) back to (H, W): the
+    layer's ``geometry``, whose kernel is this layer's.
     """
 
     def __init__(

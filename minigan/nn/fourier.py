@@ -165,10 +165,11 @@ def _grid_positions(rows: range, cols: range) -> list[tuple[int, int]]:
 class Fourier:
     """conv2d, conv2d_transpose and conv2d_kernel_grad of one :class:`Geometry` by the steps above.
 
-    The geometry's Conv2D maps the big side (``in_hw``, C channels, a multiple of the strides)
-    to the small side (``out_hw``, F channels); its adjoint, the transposed convolution, maps
-    the small side to the big one with output ``yfull[top :, left :]`` (``crop``). The kernel
-    (kh, kw, C, F) is also Keras' Conv2DTranspose layout (big side's channels first).
+    In this module's names: the geometry's Conv2D maps the big side (Ho, Wo) = ``in_hw`` (F
+    channels, a multiple of the strides) to the small side (H, W) = ``out_hw`` (C channels); its
+    adjoint, the transposed convolution, maps the small side to the big one with output
+    ``yfull[top :, left :]`` (``crop``). The kernel (kh, kw, F, C) is Conv2D's layout from the
+    big side to the small one and Keras' Conv2DTranspose layout from the small side to the big.
 
     The kernel gradient needs both sides' spectra, which the calls before it computed: each
     call remembers the array it transformed and its spectrum, and :meth:`conv2d_kernel_grad`
@@ -178,6 +179,7 @@ class Fourier:
 
     def __init__(self, geometry: Geometry, dtype: Any) -> None:
         (h, w), (kh, kw), (sh, sw), (top, left) = geometry.out_hw, geometry.kernel_hw, geometry.strides, geometry.crop
+        ho, wo = geometry.in_hw
         grid = transform_grid(geometry)
         self.geometry, self.strides = geometry, (sh, sw)
         self.blocks = frequency_blocks(grid)
@@ -185,7 +187,7 @@ class Fourier:
         xp = backend_xp()
         inputs = _grid_positions(range(h), range(w))
         taps = [(u, v) for _, u in rows for _, v in cols]  # kernel taps (i, j) in row-major order
-        outputs = _grid_positions(range(geometry.in_hw[0] // sh), range(geometry.in_hw[1] // sw))  # per phase
+        outputs = _grid_positions(range(ho // sh), range(wo // sw))  # the big side's pixels, per phase
         self.t_x = xp.asarray(spectrum_rows(grid, inputs), dtype=dtype)  # (3B, H*W)
         self.t_k = xp.asarray(spectrum_rows(grid, taps), dtype=dtype)  # (3B, kh*kw)
         self.u_y = xp.asarray(inverse_columns(grid, outputs), dtype=dtype)  # (Ho*Wo/(sh*sw), 3B)
@@ -247,8 +249,8 @@ class Fourier:
     # The three steps, each in both directions.
 
     def _spectrum(self, a: Any, side: str) -> Any:
-        """Step 1 of the small side (N, H, W, F) or step 3 transposed of the big side (N, Ho, Wo, C):
-        (3B, N, F) or (3B, N, sh*sw*C); remembered with ``a``."""
+        """Step 1 of the small side (N, H, W, C) or step 3 transposed of the big side (N, Ho, Wo, F):
+        (3B, N, C) or (3B, N, sh*sw*F); remembered with ``a``."""
         if side == "small":
             matrix, pixels = self.t_x, self._pixels(a, (1, 1), "small")
         else:
@@ -262,37 +264,38 @@ class Fourier:
         return spectrum if array is a else self._spectrum(a, side)
 
     def _small_image(self, spectrum: Any, shape: tuple[int, ...]) -> Any:
-        """Step 1 transposed: (3B, N, F) -> a new (N, H, W, F) array."""
+        """Step 1 transposed: (3B, N, C) -> a new (N, H, W, C) array."""
         pixels = self.workspace.matmul(self.t_x.T, spectrum.reshape(self.blocks, -1), "small")
         return self._from_pixels(pixels, shape, (1, 1))
 
     def _big_image(self, spectrum: Any, shape: tuple[int, ...]) -> Any:
-        """Step 3: (3B, N, sh*sw*C) -> a new (N, Ho, Wo, C) array."""
+        """Step 3: (3B, N, sh*sw*F) -> a new (N, Ho, Wo, F) array."""
         pixels = self.workspace.matmul(self.u_y, spectrum.reshape(self.blocks, -1), "big")
         return self._from_pixels(pixels, shape, self.strides)
 
     # The three functions of minigan.nn.functional.
 
     def conv2d(self, x: Any, kernel: Any) -> Any:
-        """Big side (N, Ho, Wo, C) -> small side (N, H, W, F): the three steps transposed."""
+        """Big side (N, Ho, Wo, F) -> small side (N, H, W, C): the three steps transposed."""
         g = self.geometry
         product = self.workspace.matmul(self._spectrum(x, "big"), self._kernel_blocks(kernel, transposed=True),
                                         "small_product")
         return self._small_image(product, (x.shape[0], *g.out_hw, g.filters))
 
     def conv2d_transpose(self, dy: Any, kernel: Any) -> Any:
-        """Small side (N, H, W, F) -> big side (N, Ho, Wo, C): steps 1-3."""
+        """Small side (N, H, W, C) -> big side (N, Ho, Wo, F): steps 1-3."""
         g = self.geometry
         product = self.workspace.matmul(self._spectrum(dy, "small"), self._kernel_blocks(kernel, transposed=False),
                                         "big_product")
         return self._big_image(product, (dy.shape[0], *g.in_hw, g.channels))
 
     def conv2d_kernel_grad(self, x: Any, dy: Any) -> Any:
-        """dL/dK (kh, kw, C, F) = T_k^T (xhat^T dyhat per block), taps picked from their phase blocks."""
+        """dL/dK (kh, kw, F, C) = T_k^T (xhat^T dyhat per block) for ``x`` on the big side and ``dy``
+        on the small one, each tap picked from its phase block."""
         xp = get_array_module(x)
-        (kh, kw), c, f = self.geometry.kernel_hw, self.geometry.channels, self.geometry.filters
+        (kh, kw), f, c = self.geometry.kernel_hw, self.geometry.channels, self.geometry.filters
         big, small = self._remembered_spectrum(x, "big"), self._remembered_spectrum(dy, "small")
         self._remembered.clear()
-        dkhat = self.workspace.matmul(big.transpose(0, 2, 1), small, "dkhat")  # (3B, sh*sw*C, F)
-        per_phase = (self.t_k.T @ dkhat.reshape(self.blocks, -1)).reshape(kh * kw, -1, c, f)
-        return per_phase[xp.arange(kh * kw), self.tap_phase].reshape(kh, kw, c, f)
+        dkhat = self.workspace.matmul(big.transpose(0, 2, 1), small, "dkhat")  # (3B, sh*sw*F, C)
+        per_phase = (self.t_k.T @ dkhat.reshape(self.blocks, -1)).reshape(kh * kw, -1, f, c)
+        return per_phase[xp.arange(kh * kw), self.tap_phase].reshape(kh, kw, f, c)
