@@ -1,25 +1,32 @@
-"""Time one DCGAN training step of minigan, layer by layer, against the GEMM peak and PyTorch.
+"""Time one GAN training step of minigan, layer by layer, against the GEMM peak and PyTorch.
 
 Usage::
 
-    python benchmarks/bench_step.py                      # NumPy backend, all figures
+    python benchmarks/bench_step.py                      # the MNIST DCGAN, NumPy backend, all figures
+    python benchmarks/bench_step.py --model radford64    # another network of the zoo, all figures
+    python benchmarks/bench_step.py --zoo                # one table: every model at batch 64 and 128
     python benchmarks/bench_step.py --backend cupy       # the same on a GPU
     python benchmarks/bench_step.py --steps 20 --no-torch
 
-The model is the default MNIST DCGAN (TensorFlow's DCGAN tutorial, z of 100, float32).
-One training step, in the trainer's (and PyTorch's DCGAN example's) order::
+Models (minigan.models' builders with their defaults, float32, z of 100): ``dcgan`` (the
+TensorFlow DCGAN tutorial's, MNIST), ``mlp`` (Goodfellow et al.'s fully connected GAN),
+``cgan`` (its conditional form), ``cdcgan`` (the conditional DCGAN), ``radford32`` and
+``radford64`` (Radford et al.'s DCGAN on 32x32x3 and 64x64x3 images). One training step, in
+the trainer's (and PyTorch's DCGAN example's) order::
 
     D.zero_grad; D(real) -> bce(1) -> D.backward(input_grad=False); fake = G(z)
     D(fake) -> bce(0) -> D.backward(input_grad=False); Adam(D).step; D.trainable = False
     D(fake) -> bce(1) -> dfake = D.backward; G.zero_grad; G.backward(dfake, input_grad=False)
     Adam(G).step; D.trainable = True
 
-It prints: the step's median time and images/s at each batch size; each layer's forward
-and backward time at the first batch size; the step's FLOPs (counted from the layer
-shapes), the machine's float32 GEMM peak (measured first, and again after each timed step,
-as the machine's speed drifts) and the step's achieved GFLOP/s against it; the same step
-in PyTorch (when installed) with the same number of threads, interleaved with minigan's,
-and the ratio; and the peak memory (ru_maxrss) of a process that runs training steps.
+For one model it prints: the step's median time and images/s at each batch size; each
+layer's forward and backward time at the first batch size; the step's FLOPs (counted from
+the layer shapes), the machine's float32 GEMM peak (measured first, and again after each
+timed step, as the machine's speed drifts) and the step's achieved GFLOP/s against it; the
+same step in PyTorch (benchmarks/torch_reference.py, when installed) with the same number of
+threads, interleaved with minigan's, and the ratio; and the peak memory (ru_maxrss) of a
+process that runs training steps. ``--zoo`` prints the step, images/s, PyTorch ratio and
+peak memory of every model in one table.
 """
 
 from __future__ import annotations
@@ -34,11 +41,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+MODEL_NAMES = ("dcgan", "mlp", "cgan", "cdcgan", "radford32", "radford64")
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
-    p.add_argument("--batches", default="256,64", help="comma-separated batch sizes (first: per-layer table)")
+    p.add_argument("--model", choices=MODEL_NAMES, default="dcgan", help="the network of the zoo to time")
+    p.add_argument("--zoo", action="store_true", help="every model, one table (default batches 64,128)")
+    p.add_argument("--batches", default=None, help="comma-separated batch sizes (first: per-layer table); "
+                                                   "default 256,64, or 64,128 with --zoo")
     p.add_argument("--steps", type=int, default=12, help="timed steps per batch size (median reported)")
     p.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS / PyTorch threads")
@@ -60,43 +72,62 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 import minigan  # noqa: E402
-from minigan import backend, losses, nn, optim  # noqa: E402
+from minigan import backend, losses, models, nn, optim  # noqa: E402
 from minigan.memory import retain_freed_memory  # noqa: E402
-from minigan.models import dcgan_discriminator, dcgan_generator  # noqa: E402
 
-Z_DIM = 100
-IMAGE_SHAPE = (28, 28, 1)
+Z_DIM, CLASSES = 100, 10
+MNIST, COLOUR_32, COLOUR_64 = (28, 28, 1), (32, 32, 3), (64, 64, 3)
+#: name -> (generator, discriminator, image shape, classes): minigan.models' builders with their defaults
+ZOO = {
+    "dcgan": (lambda: models.dcgan_generator(Z_DIM, MNIST), lambda: models.dcgan_discriminator(MNIST), MNIST, None),
+    "mlp": (lambda: models.mlp_generator(Z_DIM, MNIST), lambda: models.mlp_discriminator(MNIST), MNIST, None),
+    "cgan": (lambda: models.mlp_generator(Z_DIM, MNIST, num_classes=CLASSES),
+             lambda: models.mlp_discriminator(MNIST, num_classes=CLASSES), MNIST, CLASSES),
+    "cdcgan": (lambda: models.cdcgan_generator(Z_DIM, CLASSES, MNIST),
+               lambda: models.cdcgan_discriminator(CLASSES, MNIST), MNIST, CLASSES),
+    "radford32": (lambda: models.radford_generator(Z_DIM, COLOUR_32),
+                  lambda: models.radford_discriminator(COLOUR_32), COLOUR_32, None),
+    "radford64": (lambda: models.radford_generator(Z_DIM, COLOUR_64),
+                  lambda: models.radford_discriminator(COLOUR_64), COLOUR_64, None),
+}
 
 
 # -- the model --------------------------------------------------------------------------
-def build_models() -> tuple[Any, Any]:
-    """The default MNIST DCGAN of examples/mnist_dcgan.py: minigan.models' builders with their defaults."""
-    return dcgan_generator(latent_dim=Z_DIM, image_shape=IMAGE_SHAPE), dcgan_discriminator(image_shape=IMAGE_SHAPE)
+def build_models(model: str) -> tuple[Any, Any]:
+    """The generator and discriminator of ``model`` (a key of :data:`ZOO`)."""
+    generator, discriminator, _, _ = ZOO[model]
+    return generator(), discriminator()
 
 
-class MiniganDCGAN:
-    """The two models, their Adam optimizers (TF tutorial: lr 1e-4) and one training step."""
+class MiniganGAN:
+    """The two models, their Adam optimizers (lr 1e-4) and one training step (as minigan.gan's)."""
 
-    def __init__(self, batch: int) -> None:
+    def __init__(self, model: str, batch: int) -> None:
         backend.seed(0)
-        self.G, self.D = build_models()
+        self.G, self.D = build_models(model)
         self.opt_g = optim.Adam(self.G, lr=1e-4)
         self.opt_d = optim.Adam(self.D, lr=1e-4)
-        self.batch = batch
-        self.real = backend.rng().random((batch, *IMAGE_SHAPE), dtype=backend.floatx()) * 2 - 1
+        self.batch, image_shape, self.classes = batch, ZOO[model][2], ZOO[model][3]
+        self.real = backend.rng().random((batch, *image_shape), dtype=backend.floatx()) * 2 - 1
+        self.labels = None if self.classes is None else backend.xp().eye(self.classes, dtype=backend.floatx())[
+            backend.rng().integers(0, self.classes, batch)]
+
+    def with_labels(self, x: Any) -> Any:
+        """``x``, or ``[x, one-hot labels]`` for a conditional model."""
+        return x if self.labels is None else [x, self.labels]
 
     def step(self) -> Any:
         G, D = self.G, self.D
         self.opt_d.zero_grad()
-        D.backward(losses.bce_with_logits(D.forward(self.real), 1.0)[1], input_grad=False)
-        fake = G.forward(backend.rng().standard_normal((self.batch, Z_DIM), dtype=backend.floatx()))
-        D.backward(losses.bce_with_logits(D.forward(fake), 0.0)[1], input_grad=False)
+        D.backward(losses.bce_with_logits(D.forward(self.with_labels(self.real)), 1.0)[1], input_grad=False)
+        fake = G.forward(self.with_labels(backend.rng().standard_normal((self.batch, Z_DIM), dtype=backend.floatx())))
+        D.backward(losses.bce_with_logits(D.forward(self.with_labels(fake)), 0.0)[1], input_grad=False)
         self.opt_d.step()
         D.trainable = False
-        loss_g, dlogits = losses.bce_with_logits(D.forward(fake), 1.0)
+        loss_g, dlogits = losses.bce_with_logits(D.forward(self.with_labels(fake)), 1.0)
         dfake = D.backward(dlogits)
         self.opt_g.zero_grad()
-        G.backward(dfake, input_grad=False)
+        G.backward(dfake if self.labels is None else dfake[0], input_grad=False)
         self.opt_g.step()
         D.trainable = True
         return loss_g
@@ -110,6 +141,10 @@ def layer_macs(layer: Any, input_shape: tuple[int, ...]) -> int:
     Conv2DTranspose: H*W*kh*kw*C*F (every input pixel scatters a kh x kw x F patch). Each
     backward pass costs the same again for the input gradient and again for the kernel's.
     """
+    if isinstance(layer, nn.Parallel):  # each branch on its own input
+        return sum(layer_macs(branch, shape) for branch, shape in zip(layer.layers, input_shape, strict=True))
+    if isinstance(layer, nn.Sequential):
+        return model_macs(layer, input_shape)
     if isinstance(layer, nn.Dense):
         return input_shape[0] * layer.units
     if isinstance(layer, nn.Conv2D):
@@ -123,9 +158,9 @@ def layer_macs(layer: Any, input_shape: tuple[int, ...]) -> int:
     return 0
 
 
-def model_macs(model: Any) -> int:
-    """Forward multiply-adds of one example through a Sequential."""
-    shape, total = model.input_shape, 0
+def model_macs(model: Any, input_shape: Any = None) -> int:
+    """Forward multiply-adds of one example through a Sequential (of its own input shape by default)."""
+    shape, total = model.input_shape if input_shape is None else input_shape, 0
     for layer in model.layers:
         total += layer_macs(layer, shape)
         shape = layer.output_shape(shape)
@@ -179,16 +214,12 @@ def gemm_peak(n: int, repeats: int = 7) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def per_layer_table(batch: int, repeats: int) -> list[tuple[str, str, float, float, int]]:
+def per_layer_table(name: str, batch: int, repeats: int) -> list[tuple[str, str, float, float, int]]:
     """(model/layer, output shape, forward s, backward s, forward FLOPs) for every layer at ``batch``."""
-    backend.seed(1)
-    G, D = build_models()
-    xp = backend.xp()
+    gan = MiniganGAN(name, batch)
     z = backend.rng().standard_normal((batch, Z_DIM), dtype=backend.floatx())
     rows = []
-    for model, x in ((G, z), (D, None)):
-        if x is None:
-            x = xp.tanh(backend.rng().standard_normal((batch, *IMAGE_SHAPE), dtype=backend.floatx()))
+    for model, x in ((gan.G, gan.with_labels(z)), (gan.D, gan.with_labels(gan.real))):
         shape = model.input_shape
         for layer in model.layers:
             y = layer.forward(x)
@@ -215,9 +246,9 @@ def max_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def memory_probe(batch: int) -> None:
+def memory_probe(name: str, batch: int) -> None:
     """Child process: resident memory after building, and after a few training steps."""
-    model = MiniganDCGAN(batch)
+    model = MiniganGAN(name, batch)
     before = max_rss_mib()
     for _ in range(3):
         model.step()
@@ -225,15 +256,15 @@ def memory_probe(batch: int) -> None:
     print(json.dumps({"after_build_mib": before, "peak_mib": max_rss_mib()}))
 
 
-def probe_memory(batch: int) -> dict[str, float]:
-    cmd = [sys.executable, __file__, "--memory-probe", str(batch), "--backend", ARGS.backend]
+def probe_memory(name: str, batch: int) -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--memory-probe", str(batch), "--model", name, "--backend", ARGS.backend]
     cmd += ["--threads", str(ARGS.threads)] + (["--system-malloc"] if ARGS.system_malloc else [])
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 # -- PyTorch ----------------------------------------------------------------------------------
-def torch_model(batch: int) -> Any:
+def torch_model(name: str, batch: int) -> Any:
     if ARGS.no_torch:
         return None
     try:
@@ -241,37 +272,45 @@ def torch_model(batch: int) -> Any:
     except ImportError:
         return None
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from torch_reference import TorchDCGAN
+    from torch_reference import TorchGAN
 
     device = "cuda" if ARGS.backend == "cupy" and torch.cuda.is_available() else "cpu"
     if ARGS.backend == "cupy" and device == "cpu":
         return None
-    return TorchDCGAN(batch, Z_DIM, threads=ARGS.threads, device=device)
+    return TorchGAN(name, batch, threads=ARGS.threads, device=device)
 
 
 # -- the report ---------------------------------------------------------------------------------
-def main() -> None:
-    retained = not ARGS.system_malloc and retain_freed_memory()  # as Trainer.fit does
-    if ARGS.backend == "cupy":
-        minigan.set_backend("cupy")
-    if ARGS.memory_probe:
-        memory_probe(ARGS.memory_probe)
-        return
-    batches = [int(b) for b in ARGS.batches.split(",")]
-    # Before this process grows: a child's ru_maxrss starts at its parent's size at fork.
-    memory = {batch: probe_memory(batch) for batch in batches}
-    env = {k: os.environ.get(k, "(unset)") for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "MALLOC_MMAP_MAX_",
-                                                       "MALLOC_TRIM_THRESHOLD_")}
-    print(f"minigan DCGAN step benchmark: backend {ARGS.backend}, float32, {ARGS.threads} threads, "
-          f"numpy {np.__version__}")
-    print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
-    print("malloc: " + ("freed memory retained (minigan.memory.retain_freed_memory, as Trainer.fit; "
-                        "PyTorch runs in this process too)" if retained else "the C library's default policy"))
+def time_steps(name: str, batch: int, peak: float) -> tuple[float, float | None, float]:
+    """(minigan's median step, PyTorch's or None, the best GEMM peak seen meanwhile), interleaved."""
+    ours, ref = MiniganGAN(name, batch), torch_model(name, batch)
+    for _ in range(ARGS.warmup):
+        ours.step()
+        if ref is not None:
+            ref.step()
+    t_ours, t_ref, peaks = [], [], [peak]
+    for _ in range(ARGS.steps):
+        # Each timed step follows an untimed step of the same engine: right after the other
+        # engine's step, a step can run slower (measured here: PyTorch's by 1-11% after
+        # minigan's), which plain alternation would count against it.
+        ours.step()
+        t_ours.append(timed(ours.step))
+        if ref is not None:
+            ref.step()
+            t_ref.append(timed(ref.step, ref.synchronize))
+        if peak:
+            peaks.append(gemm_peak(ARGS.gemm_size, repeats=1))  # the peak in the same minutes
+    return median(t_ours), (median(t_ref) if t_ref else None), max(peaks)
 
+
+def report(name: str, batches: list[int]) -> None:
+    """Every figure for one model."""
+    # Before this process grows: a child's ru_maxrss starts at its parent's size at fork.
+    memory = {batch: probe_memory(name, batch) for batch in batches}
     peak = gemm_peak(ARGS.gemm_size)
     print(f"float32 GEMM peak ({ARGS.gemm_size}^3 matmul, best of 7): {peak:.1f} GFLOP/s")
 
-    G, D = build_models()
+    G, D = build_models(name)
     flops = step_flops_per_image(G, D)
     per_image = sum(flops.values())
     print(f"\nFLOPs per image per step (from layer shapes): {per_image / 1e6:.1f} M  ("
@@ -281,49 +320,70 @@ def main() -> None:
     print(f"\nper-layer times at batch {batches[0]} (median of {ARGS.layer_repeats}):")
     print(f"{'layer':<44}{'output':<22}{'fwd ms':>9}{'bwd ms':>9}{'fwd GFLOP/s':>13}")
     total_f = total_b = 0.0
-    for name, shape, f, b, fl in per_layer_table(batches[0], ARGS.layer_repeats):
+    for layer, shape, f, b, fl in per_layer_table(name, batches[0], ARGS.layer_repeats):
         total_f, total_b = total_f + f, total_b + b
         rate = f"{fl / f / 1e9:13.1f}" if fl else f"{'':>13}"
-        print(f"{name:<44}{shape:<22}{f * 1e3:9.2f}{b * 1e3:9.2f}{rate}")
+        print(f"{layer:<44}{shape:<22}{f * 1e3:9.2f}{b * 1e3:9.2f}{rate}")
     print(f"{'sum':<66}{total_f * 1e3:9.2f}{total_b * 1e3:9.2f}")
 
     print(f"\ntraining step (median of {ARGS.steps} after {ARGS.warmup} warm-up; minigan and PyTorch interleaved, "
           "each timed step after an untimed one of the same engine):")
     for batch in batches:
-        ours, ref = MiniganDCGAN(batch), torch_model(batch)
-        for _ in range(ARGS.warmup):
-            ours.step()
-            if ref is not None:
-                ref.step()
-        t_ours, t_ref, peaks = [], [], [peak]
-        for _ in range(ARGS.steps):
-            # Each timed step follows an untimed step of the same engine: right after the other
-            # engine's step, a step can run slower (measured here: PyTorch's by 1-11% after
-            # minigan's), which plain alternation would count against it.
-            ours.step()
-            t_ours.append(timed(ours.step))
-            if ref is not None:
-                ref.step()
-                t_ref.append(timed(ref.step, ref.synchronize))
-            peaks.append(gemm_peak(ARGS.gemm_size, repeats=1))  # the peak in the same minutes
-        step, step_peak = median(t_ours), max(peaks)
+        step, torch_step, step_peak = time_steps(name, batch, peak)
         ideal = per_image * batch / (step_peak * 1e9)
         print(f"  batch {batch:>4}: minigan {step * 1e3:8.1f} ms  {batch / step:8.0f} images/s  "
               f"{per_image * batch / step / 1e9:6.1f} GFLOP/s = {ideal / step:5.1%} of GEMM peak  "
               f"(step / ideal {step / ideal:4.2f})")
         print(f"  {'':>11}GEMM peak for this ratio: {step_peak:.1f} GFLOP/s (the best of the first "
               f"measurement and one {ARGS.gemm_size}^3 product after each step)")
-        if t_ref:
-            torch_step = median(t_ref)
+        if torch_step is not None:
             print(f"  {'':>11}PyTorch {torch_step * 1e3:8.1f} ms  {batch / torch_step:8.0f} images/s  "
                   f"ratio minigan / PyTorch {step / torch_step:4.2f}")
-        del ours, ref
-    if ARGS.no_torch or torch_model(1) is None:
+    if ARGS.no_torch or torch_model(name, 1) is None:
         print("  (PyTorch not timed: not installed, --no-torch, or no CUDA PyTorch for --backend cupy)")
 
     print("\npeak memory (ru_maxrss of a fresh process building the models and running 3 steps):")
     for batch, mem in memory.items():
         print(f"  batch {batch:>4}: {mem['peak_mib']:8.0f} MiB  (after building: {mem['after_build_mib']:.0f} MiB)")
+
+
+def zoo(batches: list[int]) -> None:
+    """One table: every model's step, images/s, PyTorch ratio and peak memory at each batch size."""
+    memory = {(name, batch): probe_memory(name, batch) for name in MODEL_NAMES for batch in batches}
+    print(f"\nthe zoo (median of {ARGS.steps} steps after {ARGS.warmup} warm-up, minigan and PyTorch interleaved; "
+          "peak memory of a fresh process):")
+    print(f"{'model':<11}{'G+D fwd MMAC':>13}{'batch':>7}{'minigan ms':>12}{'images/s':>10}{'PyTorch ms':>12}"
+          f"{'ratio':>7}{'peak MiB':>10}")
+    for name in MODEL_NAMES:
+        G, D = build_models(name)
+        macs = (model_macs(G) + model_macs(D)) / 1e6
+        for batch in batches:
+            step, torch_step, _ = time_steps(name, batch, 0.0)
+            theirs = ("", "") if torch_step is None else (f"{torch_step * 1e3:.1f}", f"{step / torch_step:.2f}")
+            print(f"{name:<11}{macs:13.2f}{batch:7d}{step * 1e3:12.1f}{batch / step:10.0f}{theirs[0]:>12}"
+                  f"{theirs[1]:>7}{memory[name, batch]['peak_mib']:10.0f}", flush=True)
+
+
+def main() -> None:
+    retained = not ARGS.system_malloc and retain_freed_memory()  # as Trainer.fit does
+    if ARGS.backend == "cupy":
+        minigan.set_backend("cupy")
+    if ARGS.memory_probe:
+        memory_probe(ARGS.model, ARGS.memory_probe)
+        return
+    batches = [int(b) for b in (ARGS.batches or ("64,128" if ARGS.zoo else "256,64")).split(",")]
+    env = {k: os.environ.get(k, "(unset)") for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "MALLOC_MMAP_MAX_",
+                                                       "MALLOC_TRIM_THRESHOLD_")}
+    what = "zoo" if ARGS.zoo else ARGS.model
+    print(f"minigan {what} step benchmark: backend {ARGS.backend}, float32, {ARGS.threads} threads, "
+          f"numpy {np.__version__}")
+    print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
+    print("malloc: " + ("freed memory retained (minigan.memory.retain_freed_memory, as Trainer.fit; "
+                        "PyTorch runs in this process too)" if retained else "the C library's default policy"))
+    if ARGS.zoo:
+        zoo(batches)
+    else:
+        report(ARGS.model, batches)
     if ARGS.backend == "cupy":
         import cupy
 

@@ -63,13 +63,3 @@ def mnist_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"no MNIST folder at {path}")
     return path
-
-
-@pytest.fixture
-def small_fourier(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let the Fourier path (minigan.nn.fourier) take every layer it fits, also the small layers
-    of the tests, whose few channels make its transforms cost more than im2col."""
-    from minigan.nn import fourier
-
-    monkeypatch.setattr(fourier, "MIN_CHANNELS", 1)
-    monkeypatch.setattr(fourier, "MAX_WORK_RATIO", float("inf"))

@@ -60,12 +60,16 @@ def standin(monkeypatch) -> set[str]:
 def _every_layer() -> list[tuple[nn.Layer, tuple[int, ...]]]:
     return [
         (nn.Dense(3, kernel_initializer="he_normal"), (4, 5)),
-        (nn.Conv2D(3, 3, strides=2, padding="same"), (2, 5, 5, 2)),
-        (nn.Conv2DTranspose(2, 5, strides=2, padding="same", kernel_initializer="dcgan_normal"), (2, 3, 3, 2)),
-        (nn.Conv2DTranspose(2, 5, strides=1, padding="same"), (2, 4, 4, 2)),  # by kernel rows
-        (nn.Conv2DTranspose(32, 5, strides=1, padding="same"), (2, 7, 7, 32)),  # the Fourier path
-        (nn.Conv2DTranspose(64, 5, strides=2, padding="same"), (2, 7, 7, 128)),  # ... by phases
+        (nn.Conv2D(3, 3, strides=2, padding="same", algorithm="im2col"), (2, 5, 5, 2)),
+        (nn.Conv2DTranspose(2, 5, 2, "same", kernel_initializer="dcgan_normal", algorithm="im2col"), (2, 3, 3, 2)),
+        (nn.Conv2DTranspose(2, 5, strides=1, padding="same", algorithm="kernel_rows"), (2, 4, 4, 2)),
+        (nn.Conv2D(2, 3, strides=1, padding="same", algorithm="kernel_rows"), (2, 4, 4, 2)),
+        (nn.Conv2D(3, 3, strides=2, padding="same", algorithm="reference"), (2, 5, 5, 2)),
+        (nn.Conv2DTranspose(2, 5, strides=2, padding="same", algorithm="reference"), (2, 3, 3, 2)),
+        (nn.Conv2DTranspose(4, 5, strides=1, padding="same", algorithm="fourier"), (2, 7, 7, 3)),
+        (nn.Conv2DTranspose(64, 5, strides=2, padding="same"), (2, 7, 7, 128)),  # "auto": Fourier by phases
         (nn.Conv2D(128, 5, strides=2, padding="same"), (2, 14, 14, 64)),  # ... as the adjoint
+        (nn.Conv2D(3, 5, strides=2, padding="same", algorithm="fourier"), (1, 8, 6, 2)),  # batch 1
         (nn.BatchNormalization(), (3, 2, 2, 3)),
         (nn.LeakyReLU(0.2), (3, 4)),
         (nn.ReLU(), (3, 4)),

@@ -30,3 +30,21 @@ def test_bench_step_prints_every_section_with_the_hand_counted_flops() -> None:
     for section in ("float32 GEMM peak", "per-layer times at batch 4", "generator/conv2d_transpose ",
                     "discriminator/conv2d_1", "training step", "step / ideal", "peak memory"):
         assert section in out, section
+
+
+# Radford et al.'s DCGAN on 32x32x3, from its shapes: Dense(4*4*512), then 4x4 stride-2 transposed
+# convolutions 512 -> 256 -> 128 -> 3 on 4x4, 8x8 and 16x16 inputs; D the mirror, 3 -> 128 -> 256 -> 512.
+RADFORD32_MACS = (100 * 4 * 4 * 512 + 4 * 4 * 16 * 512 * 256 + 8 * 8 * 16 * 256 * 128 + 16 * 16 * 16 * 128 * 3
+                  + 16 * 16 * 16 * 3 * 128 + 8 * 8 * 16 * 128 * 256 + 4 * 4 * 16 * 256 * 512 + 4 * 4 * 512)
+
+
+def test_bench_step_zoo_prints_one_row_per_model_with_the_hand_counted_radford_flops() -> None:
+    command = [sys.executable, "benchmarks/bench_step.py", "--zoo", "--batches", "2", "--steps", "1",
+               "--warmup", "0", "--no-torch"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.split()}
+    for model in ("dcgan", "mlp", "cgan", "cdcgan", "radford32", "radford64"):
+        assert model in rows and rows[model][2] == "2", model  # model, G+D MMAC, batch, ...
+    assert rows["radford32"][1] == f"{RADFORD32_MACS / 1e6:.2f}"
+    assert rows["dcgan"][1] == f"{(G_MACS + D_MACS) / 1e6:.2f}"

@@ -1,9 +1,10 @@
-"""The speed-ups of issue 8 compute exactly the readable formulas they replace.
+"""The speed-ups compute exactly the readable formulas they replace.
 
-Chunked convolutions against whole-batch im2col / col2im, the stride-1 transposed
-convolution against its col2im form, the Fourier path of both convolutions (any strides)
-against im2col, the in-place element-wise layers, the tall ``a^T b`` and the fused Adam
-update against their docstring formulas (float64).
+col2im with a crop against col2im then crop, the Fourier path's pieces (its choice, its
+phase kernel, its frequencies and grid) and its float32 accuracy at the DCGAN's sizes, the
+in-place element-wise layers, the tall ``a^T b`` and the fused Adam update against their
+docstring formulas (float64). Every convolution algorithm against the reference pair:
+tests/test_conv_algorithms.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from minigan import backend, nn, optim
 from minigan.nn import fourier
 from minigan.nn import im2col as im2col_module
-from minigan.nn.im2col import col2im, crop_hw, im2col, pad_hw
+from minigan.nn.im2col import Geometry, col2im, crop_hw, pad_hw
 from minigan.nn.matmul import a_bt, at_b, column_sums
 
 RNG = np.random.default_rng(8)
@@ -26,32 +27,6 @@ def build(layer: nn.Layer, shape: tuple[int, ...]) -> np.ndarray:
     for value in layer.params.values():
         value[...] = RNG.standard_normal(value.shape)
     return RNG.standard_normal(shape)
-
-
-@pytest.fixture
-def one_image_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Chunks of one image each, so every loop over chunks runs several times."""
-    monkeypatch.setattr(im2col_module, "CHUNK_BYTES", 1)
-
-
-@pytest.mark.parametrize(("strides", "padding"), [(2, "same"), (1, "valid"), ((2, 1), "valid")])
-def test_chunked_conv2d_equals_whole_batch_im2col(one_image_chunks: None, strides, padding) -> None:
-    layer = nn.Conv2D(4, 3, strides=strides, padding=padding)
-    x = build(layer, (3, 7, 6, 2))
-    y = layer.forward(x)
-    dy = RNG.standard_normal(y.shape)
-    layer.zero_grad()
-    dx = layer.backward(dy)
-
-    kernel = layer.params["kernel"].reshape(-1, 4)
-    xpad = pad_hw(x, layer._ph, layer._pw)
-    patches = im2col(xpad, 3, 3, *layer.strides)
-    rows = patches.reshape(-1, kernel.shape[0])
-    np.testing.assert_allclose(y, (rows @ kernel + layer.params["bias"]).reshape(y.shape), rtol=1e-12)
-    dy_rows = dy.reshape(-1, 4)
-    np.testing.assert_allclose(layer.grads["kernel"].reshape(kernel.shape), rows.T @ dy_rows, rtol=1e-12)
-    dxpad = col2im((dy_rows @ kernel.T).reshape(patches.shape), xpad.shape[1:3], *layer.strides)
-    np.testing.assert_allclose(dx, crop_hw(dxpad, layer._ph, layer._pw), rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -69,119 +44,37 @@ def test_col2im_add_with_a_crop_equals_col2im_then_crop(kernel, strides, before,
     np.testing.assert_allclose(out - start, expected, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize(("strides", "padding"), [(2, "same"), (1, "same"), (1, "valid"), ((1, 2), "same")])
-def test_chunked_conv2d_transpose_equals_whole_batch_col2im(one_image_chunks: None, strides, padding) -> None:
-    layer = nn.Conv2DTranspose(3, (3, 5), strides=strides, padding=padding)
-    x = build(layer, (3, 4, 5, 2))
-    layer._fourier = None  # the im2col path (the Fourier path has its own test below)
-    y = layer.forward(x)
-    dy = RNG.standard_normal(y.shape)
-    layer.zero_grad()
-    dx = layer.backward(dy)
-
-    (kh, kw), (sh, sw) = layer.kernel_size, layer.strides
-    kernel = layer.params["kernel"].reshape(-1, 2)
-    rows = x.reshape(-1, 2)
-    hp, wp = y.shape[1] + sum(layer._ph), y.shape[2] + sum(layer._pw)
-    ypad = col2im((rows @ kernel.T).reshape(3, 4, 5, kh, kw, 3), (hp, wp), sh, sw)
-    np.testing.assert_allclose(y, crop_hw(ypad, layer._ph, layer._pw) + layer.params["bias"], rtol=1e-12)
-    drows = im2col(pad_hw(dy, layer._ph, layer._pw), kh, kw, sh, sw).reshape(rows.shape[0], -1)
-    np.testing.assert_allclose(layer.grads["kernel"].reshape(kernel.shape), drows.T @ rows, rtol=1e-12)
-    np.testing.assert_allclose(dx, (drows @ kernel).reshape(x.shape), rtol=1e-12)
-
-
-@pytest.mark.parametrize(
-    ("kernel", "padding", "shape"),
-    [
-        ((5, 3), "same", (2, 6, 5, 3)),
-        ((5, 3), "valid", (2, 6, 5, 3)),
-        ((5, 5), "same", (3, 7, 7, 4)),  # the DCGAN's first transposed convolution, small
-        ((5, 5), "same", (2, 1, 1, 3)),  # kernel rows that reach no output row are skipped
-        ((2, 4), "same", (2, 3, 4, 2)),  # even kernels: uneven padding
-        ((7, 7), "valid", (2, 1, 1, 3)),
-    ],
-)
-@pytest.mark.parametrize("chunked", [False, True])
-def test_stride1_transposed_conv_fast_path_equals_col2im_form(
-    kernel, padding, shape, chunked: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if chunked:
-        monkeypatch.setattr(im2col_module, "CHUNK_BYTES", 1)
-    layer = nn.Conv2DTranspose(4, kernel, strides=1, padding=padding)
-    x = build(layer, shape)
-    np.testing.assert_allclose(layer._forward_stride1(x), layer._forward_col2im(x), rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize(
-    ("make", "shape"),
-    [
-        (lambda: nn.Conv2DTranspose(4, 5, 1, "same"), (3, 7, 7, 4)),  # the DCGAN's first transposed convolution
-        (lambda: nn.Conv2DTranspose(4, (3, 5), 1, "valid"), (3, 4, 5, 2)),
-        (lambda: nn.Conv2DTranspose(4, 4, 1, "same"), (2, 5, 6, 3)),  # even kernel: uneven crop, even grid width
-        (lambda: nn.Conv2DTranspose(4, (5, 3), 1, "same"), (2, 6, 5, 3)),
-        (lambda: nn.Conv2DTranspose(4, 5, 2, "same"), (3, 4, 3, 3)),  # by phases: the DCGAN's second, small
-        (lambda: nn.Conv2DTranspose(3, (4, 3), (2, 3), "valid"), (2, 3, 2, 2)),  # other strides per axis
-        (lambda: nn.Conv2DTranspose(3, 3, 2, "same", output_padding=1), (2, 3, 3, 2)),
-        (lambda: nn.Conv2D(4, 5, 2, "same"), (3, 8, 6, 3)),  # the adjoint: D's second convolution, small
-        (lambda: nn.Conv2D(3, (3, 4), 2, "valid"), (2, 8, 10, 2)),
-        (lambda: nn.Conv2D(3, 4, (2, 3), "same"), (2, 6, 9, 2)),
-        (lambda: nn.Conv2D(3, 3, 1, "same"), (2, 5, 4, 2)),
-    ],
-)
-def test_fourier_path_equals_the_im2col_path(make, shape, small_fourier: None) -> None:
-    fourier = make()
-    x = build(fourier, shape)
-    assert fourier._fourier is not None
-    direct = make()
-    build(direct, shape)
-    direct._fourier = None
-    for key, value in fourier.params.items():
-        direct.params[key][...] = value
-    dy = RNG.standard_normal((shape[0], *fourier.output_shape(shape[1:])))
-    results = []
-    for layer in (fourier, direct):
-        y = layer.forward(x)
-        layer.zero_grad()
-        results.append((y, layer.backward(dy), {k: g.copy() for k, g in layer.grads.items()}))
-    (y_f, dx_f, grads_f), (y_d, dx_d, grads_d) = results
-    np.testing.assert_allclose(y_f, y_d, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(dx_f, dx_d, rtol=1e-10, atol=1e-12)
-    for key in grads_d:
-        np.testing.assert_allclose(grads_f[key], grads_d[key], rtol=1e-10, atol=1e-12, err_msg=key)
-
-
-def test_fourier_path_in_float32_is_within_rounding_of_the_im2col_path() -> None:
+def test_fourier_path_in_float32_is_within_rounding_of_the_reference_at_the_dcgans_sizes() -> None:
     for make, shape in [
-        (lambda: nn.Conv2D(128, 5, 2, "same"), (2, 14, 14, 64)),  # D's second convolution
-        (lambda: nn.Conv2DTranspose(64, 5, 2, "same"), (2, 7, 7, 128)),  # G's second transposed convolution
+        (lambda a: nn.Conv2D(128, 5, 2, "same", algorithm=a), (2, 14, 14, 64)),  # D's second convolution
+        (lambda a: nn.Conv2DTranspose(64, 5, 2, "same", algorithm=a), (2, 7, 7, 128)),  # G's second transposed one
     ]:
-        fourier, direct = make(), make()
+        fourier_layer, reference = make("auto"), make("reference")
         x = RNG.standard_normal(shape).astype(np.float32)
-        y = fourier.forward(x, training=False)
-        direct.forward(x, training=False)
-        direct.params["kernel"][...] = fourier.params["kernel"]
-        direct._fourier = None
-        assert fourier._fourier is not None and y.dtype == np.float32
-        np.testing.assert_allclose(y, direct.forward(x, training=False), rtol=0, atol=1e-5 * np.abs(y).max())
+        y = fourier_layer.forward(x, training=False)
+        reference.forward(x, training=False)
+        reference.params["kernel"][...] = fourier_layer.params["kernel"]
+        assert isinstance(fourier_layer.products, fourier.Fourier) and y.dtype == np.float32
+        np.testing.assert_allclose(y, reference.forward(x, training=False), rtol=0, atol=1e-5 * np.abs(y).max())
 
 
 def test_fourier_path_is_taken_where_it_saves_work_only() -> None:
-    dcgan = nn.Conv2DTranspose(128, 5, 1, "same", input_shape=(7, 7, 256))
-    assert dcgan._fourier is not None and dcgan._fourier.blocks == 3 * 40 + 1  # a 9x9 grid, not 11x11
-    strided = nn.Conv2DTranspose(64, 5, 2, "same", input_shape=(7, 7, 128))
-    assert strided._fourier is not None and strided._fourier.blocks == 3 * 30 + 4  # four phases on an 8x8 grid
-    adjoint = nn.Conv2D(128, 5, 2, "same", input_shape=(14, 14, 64))
-    assert adjoint._fourier is not None and adjoint._fourier.blocks == 3 * 30 + 4
-    assert nn.Conv2D(128, 5, 2, "same", input_shape=(15, 15, 64))._fourier is None  # 15 is not a multiple of 2
-    assert nn.Conv2DTranspose(32, 1, 1, "same", input_shape=(4, 4, 32))._fourier is None  # more work than im2col
-    assert nn.Conv2D(64, 4, 2, "same", input_shape=(32, 32, 32))._fourier is None  # transforms of 256 pixels
-    assert nn.Conv2DTranspose(4, 5, 1, "same", input_shape=(7, 7, 8))._fourier is None  # too few channels
-    assert nn.Conv2D(64, 5, 2, "same", input_shape=(28, 28, 1))._fourier is None  # D's first convolution
+    def plan(layer: nn.Layer) -> fourier.Fourier | None:
+        return layer.products if isinstance(layer.products, fourier.Fourier) else None
+
+    assert plan(nn.Conv2DTranspose(128, 5, 1, "same", input_shape=(7, 7, 256))).blocks == 3 * 40 + 1  # 9x9, not 11x11
+    assert plan(nn.Conv2DTranspose(64, 5, 2, "same", input_shape=(7, 7, 128))).blocks == 3 * 30 + 4  # 4 phases, 8x8
+    assert plan(nn.Conv2D(128, 5, 2, "same", input_shape=(14, 14, 64))).blocks == 3 * 30 + 4  # the adjoint
+    assert plan(nn.Conv2D(128, 5, 2, "same", input_shape=(15, 15, 64))) is None  # 15 is not a multiple of 2
+    assert plan(nn.Conv2DTranspose(32, 1, 1, "same", input_shape=(4, 4, 32))) is None  # more work than im2col
+    assert plan(nn.Conv2D(64, 4, 2, "same", input_shape=(32, 32, 32))) is None  # transforms of 256 pixels
+    assert plan(nn.Conv2DTranspose(4, 5, 1, "same", input_shape=(7, 7, 8))) is None  # too few channels
+    assert plan(nn.Conv2D(64, 5, 2, "same", input_shape=(28, 28, 1))) is None  # D's first convolution
 
 
 @pytest.mark.parametrize("transposed", [True, False])
 def test_phase_kernel_holds_each_tap_in_its_own_phase_block_and_zeros_elsewhere(transposed: bool) -> None:
-    plan = fourier.FourierConvTranspose((3, 4), (5, 3), (2, 3), (1, 0), (6, 12), np.float32)
+    plan = fourier.Fourier(Geometry((6, 12), (3, 4), (5, 3), (2, 3), ((1, 2), (0, 0)), 4, 2), np.float32)
     kernel = RNG.standard_normal((5, 3, 4, 2)).astype(np.float32)
     for _ in range(3):  # leave NaN garbage in freed memory of the size the blocks take
         np.full((15, 6, 4, 2), np.nan, np.float32)
@@ -287,46 +180,3 @@ def test_pad_hw_zeroes_only_the_border_and_equals_np_pad(ph: tuple[int, int], pw
     for _ in range(3):  # leave NaN garbage in freed memory of the size pad_hw asks for
         np.full(shape, np.nan, np.float32)
     np.testing.assert_array_equal(pad_hw(x, ph, pw), np.pad(x, ((0, 0), ph, pw, (0, 0))))
-
-
-@pytest.mark.parametrize(
-    ("make", "shape", "fourier_path"),
-    [
-        (lambda: nn.Conv2DTranspose(4, 5, strides=1, padding="same"), (2, 7, 7, 3), True),
-        (lambda: nn.Conv2DTranspose(4, 5, strides=2, padding="same"), (2, 4, 4, 3), True),  # by phases
-        (lambda: nn.Conv2D(4, 5, strides=2, padding="same"), (2, 8, 8, 3), True),  # the adjoint
-        (lambda: nn.Conv2DTranspose(4, 5, strides=1, padding="same"), (2, 7, 7, 3), False),  # by kernel rows
-        (lambda: nn.Conv2DTranspose(4, 5, strides=2, padding="same"), (2, 4, 4, 3), False),  # col2im
-        (lambda: nn.Conv2D(4, 5, strides=2, padding="same"), (2, 9, 8, 3), False),
-    ],
-)
-def test_workspace_never_shares_memory_with_outputs_or_a_pending_cache(
-    make, shape, fourier_path: bool, small_fourier: None
-) -> None:
-    layer = make()
-    x1 = build(layer, shape)
-    if not fourier_path:
-        layer._fourier = None
-    assert (getattr(layer, "_fourier", None) is not None) == fourier_path
-    x2 = RNG.standard_normal(x1.shape)
-    dy = RNG.standard_normal((shape[0], *layer.output_shape(shape[1:])))
-    layer.forward(x1)
-    layer.zero_grad()
-    dx_clean = layer.backward(dy)
-    clean = layer.grads["kernel"].copy()
-
-    y1 = layer.forward(x1, training=False)
-    kept = y1.copy()
-    layer.forward(x2, training=False)
-    np.testing.assert_array_equal(y1, kept)  # a later call does not overwrite an earlier output
-
-    layer.forward(x1)
-    layer.forward(x2, training=False)  # an inference call between a forward and its backward
-    layer.zero_grad()
-    dx = layer.backward(dy)
-    np.testing.assert_array_equal(layer.grads["kernel"], clean)
-    np.testing.assert_array_equal(dx, dx_clean)
-    dx_kept = dx.copy()
-    layer.forward(x2)
-    layer.backward(RNG.standard_normal(dy.shape))
-    np.testing.assert_array_equal(dx, dx_kept)  # nor an earlier gradient

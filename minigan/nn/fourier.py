@@ -46,13 +46,9 @@ for its input gradient; a Conv2D the other way round. The kernel gradient comes 
 sides' spectra (``dL/dkhat = xhat^T dyhat`` per block, then ``T_k^T``): the exact gradient of
 what the forward computes, with no derivation of its own.
 
-Work, per image, for the DCGAN: its first transposed convolution (7x7, 256 -> 128, stride 1,
-a 9x9 grid: 40 complex frequencies and 1 real, 121 blocks) costs 6.2 M multiply-adds against
-im2col's 40 M; its stride-2 pair (7x7 <-> 14x14, 128 <-> 64 channels: four phases on an 8x8
-grid, 30 complex and 4 real frequencies, 94 blocks) 4.9 M against 10 M, and neither im2col's
-patch copies nor col2im's additions. :func:`worthwhile` decides per layer;
-tests/test_fast_paths.py checks both layers against the im2col path and tests/test_gradients.py
-against finite differences.
+:func:`worthwhile` decides, per layer, whether this saves work (docs/performance.md has the
+figures); ``algorithm="fourier"`` asks for it. tests/test_fast_paths.py checks it against
+minigan.nn.functional and tests/test_gradients.py against finite differences.
 """
 
 from __future__ import annotations
@@ -63,6 +59,7 @@ import numpy as np
 
 from minigan.backend import get_array_module
 from minigan.backend import xp as backend_xp
+from minigan.nn.im2col import Geometry
 from minigan.nn.workspace import Workspace
 
 #: The block products must be matrix products worth the name: at least this many channels in and out.
@@ -89,11 +86,10 @@ def grid_length(n: int, k: int, top: int, kept: int, stride: int = 1) -> int:
     return max(n + max(positions), kept - min(positions), 1)
 
 
-def transform_grid(hw: tuple[int, int], kernel_hw: tuple[int, int], strides: tuple[int, int],
-                   crop: tuple[int, int], out_hw: tuple[int, int]) -> tuple[int, int]:
-    """(S_h, S_w): :func:`grid_length` along both axes, for the arguments of :class:`FourierConvTranspose`."""
-    axes = zip(hw, kernel_hw, strides, crop, out_hw, strict=True)
-    return tuple(grid_length(n, k, top, out // s, s) for n, k, s, top, out in axes)
+def transform_grid(g: Geometry) -> tuple[int, int]:
+    """(S_h, S_w): :func:`grid_length` along both axes; the small side is ``g.out_hw``."""
+    axes = zip(g.out_hw, g.kernel_hw, g.strides, g.crop, g.in_hw, strict=True)
+    return tuple(grid_length(n, k, top, big // s, s) for n, k, s, top, big in axes)
 
 
 def frequencies(grid: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -113,18 +109,22 @@ def frequency_blocks(grid: tuple[int, int]) -> int:
     return 3 * len(complex_) + len(real)
 
 
-def worthwhile(hw: tuple[int, int], kernel_hw: tuple[int, int], strides: tuple[int, int], crop: tuple[int, int],
-               out_hw: tuple[int, int], channels: int, filters: int) -> bool:
-    """True where the Fourier path fits a transposed convolution from (H, W, channels) to
-    (Ho, Wo, filters) and saves work: Ho and Wo multiples of the strides, enough channels for
-    fast block products, and its three products at most ``MAX_WORK_RATIO`` of im2col's
-    multiply-adds (H*W*kh*kw*channels*filters per image)."""
-    if any(out % s for out, s in zip(out_hw, strides, strict=True)) or min(channels, filters) < MIN_CHANNELS:
+def fits(g: Geometry) -> bool:
+    """The path splits the big side (``g.in_hw``) into whole phases: a multiple of the strides."""
+    return all(big % s == 0 for big, s in zip(g.in_hw, g.strides, strict=True))
+
+
+def worthwhile(g: Geometry) -> bool:
+    """True where the path fits and saves work: enough channels on both sides for fast block
+    products, and its three products at most ``MAX_WORK_RATIO`` of im2col's multiply-adds
+    (Ho*Wo*kh*kw*C*F per image, small side Ho x Wo with F channels, big side C)."""
+    if not fits(g) or min(g.channels, g.filters) < MIN_CHANNELS:
         return False
-    blocks = frequency_blocks(transform_grid(hw, kernel_hw, strides, crop, out_hw))
-    pixels, out_pixels = hw[0] * hw[1], out_hw[0] * out_hw[1]  # the big side: out_pixels / (sh*sw) of sh*sw phases
-    fourier = blocks * (pixels * channels + channels * strides[0] * strides[1] * filters + out_pixels * filters)
-    return fourier <= MAX_WORK_RATIO * pixels * kernel_hw[0] * kernel_hw[1] * channels * filters
+    (sh, sw), (kh, kw) = g.strides, g.kernel_hw
+    small, big = g.out_hw[0] * g.out_hw[1], g.in_hw[0] * g.in_hw[1]  # big: big / (sh*sw) pixels of sh*sw phases
+    fourier = frequency_blocks(transform_grid(g)) * (small * g.filters + g.filters * sh * sw * g.channels
+                                                    + big * g.channels)
+    return fourier <= MAX_WORK_RATIO * small * kh * kw * g.filters * g.channels
 
 
 def _angles(uv: np.ndarray, grid: tuple[int, int], positions: list[tuple[int, int]]) -> np.ndarray:
@@ -162,21 +162,26 @@ def _grid_positions(rows: range, cols: range) -> list[tuple[int, int]]:
     return [(a, b) for a in rows for b in cols]
 
 
-class FourierConvTranspose:
-    """The transforms of a transposed convolution with ``strides`` from (H, W) images (the small
-    side) to (Ho, Wo) ones (the big side, multiples of the strides) with a (kh, kw) kernel and
-    output ``yfull[top :, left :]`` (``crop`` = (top, left)); and of its adjoint, the Conv2D with
-    the same kernel from (Ho, Wo) to (H, W).
+class Fourier:
+    """conv2d, conv2d_transpose and conv2d_kernel_grad of one :class:`Geometry` by the steps above.
 
-    Kernels have Keras' Conv2DTranspose layout (kh, kw, F, C): F channels on the big side, C on
-    the small one, which is also Conv2D's (kh, kw, C_in, F_out) from the big side to the small.
+    In this module's names: the geometry's Conv2D maps the big side (Ho, Wo) = ``in_hw`` (F
+    channels, a multiple of the strides) to the small side (H, W) = ``out_hw`` (C channels); its
+    adjoint, the transposed convolution, maps the small side to the big one with output
+    ``yfull[top :, left :]`` (``crop``). The kernel (kh, kw, F, C) is Conv2D's layout from the
+    big side to the small one and Keras' Conv2DTranspose layout from the small side to the big.
+
+    The kernel gradient needs both sides' spectra, which the calls before it computed: each
+    call remembers the array it transformed and its spectrum, and :meth:`conv2d_kernel_grad`
+    reuses a spectrum when it is given that very array (a layer's training input stays
+    unchanged until its backward), then forgets them.
     """
 
-    def __init__(self, hw: tuple[int, int], kernel_hw: tuple[int, int], strides: tuple[int, int],
-                 crop: tuple[int, int], out_hw: tuple[int, int], dtype: Any) -> None:
-        (h, w), (kh, kw), (sh, sw), (top, left), (ho, wo) = hw, kernel_hw, strides, crop, out_hw
-        grid = transform_grid(hw, kernel_hw, strides, crop, out_hw)
-        self.strides = (sh, sw)
+    def __init__(self, geometry: Geometry, dtype: Any) -> None:
+        (h, w), (kh, kw), (sh, sw), (top, left) = geometry.out_hw, geometry.kernel_hw, geometry.strides, geometry.crop
+        ho, wo = geometry.in_hw
+        grid = transform_grid(geometry)
+        self.geometry, self.strides = geometry, (sh, sw)
         self.blocks = frequency_blocks(grid)
         rows, cols = phase_taps(kh, sh, top), phase_taps(kw, sw, left)
         xp = backend_xp()
@@ -189,6 +194,7 @@ class FourierConvTranspose:
         self.tap_phase = xp.asarray([r * sw + q for r, _ in rows for q, _ in cols])  # each tap's phase block
         self.workspace = Workspace()  # the large temporaries, reused from call to call
         self._phase_kernels: dict[bool, Any] = {}  # see _phase_kernel: zero-filled once
+        self._remembered: dict[str, tuple[Any, Any]] = {}  # side -> (array, its spectrum)
 
     # Layouts: pixels first, each pixel's phases as channel blocks; kernels in phase blocks.
 
@@ -204,10 +210,14 @@ class FourierConvTranspose:
 
     @staticmethod
     def _from_pixels(a: Any, shape: tuple[int, ...], strides: tuple[int, int]) -> Any:
-        """The inverse of :meth:`_pixels`, into a new (N, H, W, C) array."""
+        """The inverse of :meth:`_pixels`, into a new (N, H, W, C) array (always a copy: with one
+        image and strides 1 the layout is already right, and ``a`` is workspace memory)."""
+        xp = get_array_module(a)
         (n, h, w, c), (sh, sw) = shape, strides
+        out = xp.empty(shape, dtype=a.dtype)
         blocks = a.reshape(h // sh, w // sw, n, sh, sw, c).transpose(2, 0, 3, 1, 4, 5)
-        return get_array_module(a).ascontiguousarray(blocks).reshape(shape)
+        xp.copyto(out.reshape(blocks.shape), blocks)
+        return out
 
     def _kernel_blocks(self, kernel: Any, transposed: bool) -> Any:
         """khat (3B, C, sh*sw*F) from a (kh, kw, F, C) kernel, or its transpose (3B, sh*sw*F, C)."""
@@ -238,15 +248,20 @@ class FourierConvTranspose:
 
     # The three steps, each in both directions.
 
-    def _small_spectrum(self, a: Any, name: str) -> Any:
-        """Step 1: (N, H, W, C) -> (3B, N, C)."""
-        pixels = self._pixels(a, (1, 1), "small")
-        return self.workspace.matmul(self.t_x, pixels, name).reshape(self.blocks, a.shape[0], -1)
+    def _spectrum(self, a: Any, side: str) -> Any:
+        """Step 1 of the small side (N, H, W, C) or step 3 transposed of the big side (N, Ho, Wo, F):
+        (3B, N, C) or (3B, N, sh*sw*F); remembered with ``a``."""
+        if side == "small":
+            matrix, pixels = self.t_x, self._pixels(a, (1, 1), "small")
+        else:
+            matrix, pixels = self.u_y.T, self._pixels(a, self.strides, "big")
+        spectrum = self.workspace.matmul(matrix, pixels, f"{side}_spectrum").reshape(self.blocks, a.shape[0], -1)
+        self._remembered[side] = (a, spectrum)
+        return spectrum
 
-    def _big_spectrum(self, a: Any, name: str) -> Any:
-        """Step 3 transposed: (N, Ho, Wo, F) -> (3B, N, sh*sw*F)."""
-        pixels = self._pixels(a, self.strides, "big")
-        return self.workspace.matmul(self.u_y.T, pixels, name).reshape(self.blocks, a.shape[0], -1)
+    def _remembered_spectrum(self, a: Any, side: str) -> Any:
+        array, spectrum = self._remembered.get(side, (None, None))
+        return spectrum if array is a else self._spectrum(a, side)
 
     def _small_image(self, spectrum: Any, shape: tuple[int, ...]) -> Any:
         """Step 1 transposed: (3B, N, C) -> a new (N, H, W, C) array."""
@@ -258,50 +273,29 @@ class FourierConvTranspose:
         pixels = self.workspace.matmul(self.u_y, spectrum.reshape(self.blocks, -1), "big")
         return self._from_pixels(pixels, shape, self.strides)
 
-    def _kernel_grad(self, small: Any, big: Any, kernel_shape: tuple[int, ...]) -> Any:
-        """dL/dK (kh, kw, F, C) from the small side's spectrum (3B, N, C) and the big side's (3B, N, sh*sw*F)."""
-        xp = get_array_module(small)
-        kh, kw, f, c = kernel_shape
+    # The three functions of minigan.nn.functional.
+
+    def conv2d(self, x: Any, kernel: Any) -> Any:
+        """Big side (N, Ho, Wo, F) -> small side (N, H, W, C): the three steps transposed."""
+        g = self.geometry
+        product = self.workspace.matmul(self._spectrum(x, "big"), self._kernel_blocks(kernel, transposed=True),
+                                        "small_product")
+        return self._small_image(product, (x.shape[0], *g.out_hw, g.filters))
+
+    def conv2d_transpose(self, dy: Any, kernel: Any) -> Any:
+        """Small side (N, H, W, C) -> big side (N, Ho, Wo, F): steps 1-3."""
+        g = self.geometry
+        product = self.workspace.matmul(self._spectrum(dy, "small"), self._kernel_blocks(kernel, transposed=False),
+                                        "big_product")
+        return self._big_image(product, (dy.shape[0], *g.in_hw, g.channels))
+
+    def conv2d_kernel_grad(self, x: Any, dy: Any) -> Any:
+        """dL/dK (kh, kw, F, C) = T_k^T (xhat^T dyhat per block) for ``x`` on the big side and ``dy``
+        on the small one, each tap picked from its phase block."""
+        xp = get_array_module(x)
+        (kh, kw), f, c = self.geometry.kernel_hw, self.geometry.channels, self.geometry.filters
+        big, small = self._remembered_spectrum(x, "big"), self._remembered_spectrum(dy, "small")
+        self._remembered.clear()
         dkhat = self.workspace.matmul(big.transpose(0, 2, 1), small, "dkhat")  # (3B, sh*sw*F, C)
         per_phase = (self.t_k.T @ dkhat.reshape(self.blocks, -1)).reshape(kh * kw, -1, f, c)
-        return per_phase[xp.arange(kh * kw), self.tap_phase].reshape(kernel_shape)
-
-    # Conv2DTranspose: small side -> big side.
-
-    def transposed(self, x: Any, kernel: Any, out_shape: tuple[int, ...], training: bool) -> tuple[Any, Any]:
-        """``y`` (N, Ho, Wo, F) and the cache ``xhat`` (3B, N, C) for :meth:`transposed_backward`."""
-        xhat = self._small_spectrum(x, "cache" if training else "cache_inference")
-        yhat = self.workspace.matmul(xhat, self._kernel_blocks(kernel, transposed=False), "big_product")
-        return self._big_image(yhat, (x.shape[0], *out_shape)), xhat
-
-    def transposed_backward(self, dy: Any, xhat: Any, x_shape: tuple[int, ...], kernel: Any,
-                            input_grad: bool, kernel_grad: bool) -> tuple[Any, Any]:
-        """(dL/dx or None, dL/dK or None) of :meth:`transposed`."""
-        dyhat = self._big_spectrum(dy, "gradient")
-        dx = dk = None
-        if input_grad:
-            dxhat = self.workspace.matmul(dyhat, self._kernel_blocks(kernel, transposed=True), "small_product")
-            dx = self._small_image(dxhat, x_shape)
-        if kernel_grad:
-            dk = self._kernel_grad(xhat, dyhat, kernel.shape)
-        return dx, dk
-
-    # Conv2D: big side -> small side, the adjoint.
-
-    def convolution(self, x: Any, kernel: Any, out_shape: tuple[int, ...], training: bool) -> tuple[Any, Any]:
-        """Conv2D's ``y`` (N, H, W, C) of ``x`` (N, Ho, Wo, F) and the cache ``xhat`` (3B, N, sh*sw*F)."""
-        xhat = self._big_spectrum(x, "cache" if training else "cache_inference")
-        yhat = self.workspace.matmul(xhat, self._kernel_blocks(kernel, transposed=True), "small_product")
-        return self._small_image(yhat, (x.shape[0], *out_shape)), xhat
-
-    def convolution_backward(self, dy: Any, xhat: Any, x_shape: tuple[int, ...], kernel: Any,
-                             input_grad: bool, kernel_grad: bool) -> tuple[Any, Any]:
-        """(dL/dx or None, dL/dK or None) of :meth:`convolution`."""
-        dyhat = self._small_spectrum(dy, "gradient")
-        dx = dk = None
-        if input_grad:
-            dxhat = self.workspace.matmul(dyhat, self._kernel_blocks(kernel, transposed=False), "big_product")
-            dx = self._big_image(dxhat, x_shape)
-        if kernel_grad:
-            dk = self._kernel_grad(dyhat, xhat, kernel.shape)
-        return dx, dk
+        return per_phase[xp.arange(kh * kw), self.tap_phase].reshape(kh, kw, f, c)

@@ -1,4 +1,4 @@
-"""im2col / col2im and the size arithmetic shared by Conv2D and Conv2DTranspose.
+"""im2col / col2im, the size arithmetic and the :class:`Geometry` shared by both convolutions.
 
 A convolution of an NHWC batch with a (kh, kw, C, F) kernel is one matrix product once
 every kh x kw x C input patch is laid out as a row ("im2col")::
@@ -10,13 +10,9 @@ every kh x kw x C input patch is laid out as a row ("im2col")::
 column q*sw. ``col2im`` is its adjoint: it adds every patch back where it came from, as
 kh*kw strided slice-additions (one per kernel offset), never a loop over pixels.
 
-Speed: materialising all patches of a batch at once is a copy of kh*kw times the
-input (80 MB for the DCGAN's second discriminator convolution at batch 256) that lives
-in main memory. The layers therefore walk the batch in chunks (:func:`batch_chunks`)
-of about ``CHUNK_BYTES`` of patches each, copied into one scratch matrix
-(:func:`patch_rows`) that the layer keeps in its workspace from call to call
-(:mod:`minigan.nn.workspace`), so the patches stay in cache between the copy, the
-matrix products and :func:`col2im_add`.
+The reference convolutions (:mod:`minigan.nn.functional`) use these on the whole batch;
+:mod:`minigan.nn.chunked` walks the batch in chunks (:func:`batch_chunks`, :func:`patch_rows`)
+so that the patches stay in cache.
 
 Padding follows TensorFlow: "valid" adds none; "same" gives ``ceil(n / s)`` outputs and
 pads ``total = max((out - 1) * s + k - n, 0)`` with ``total // 2`` before and the rest
@@ -26,6 +22,7 @@ pads ``total = max((out - 1) * s + k - n, 0)`` with ``total // 2`` before and th
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from minigan.backend import get_array_module
@@ -36,6 +33,27 @@ PADDINGS = ("valid", "same")
 #: Target size of one chunk of patch rows: in the last-level cache, yet few enough GEMM calls (each one
 #: a synchronisation of the BLAS threads) that a chunk is still a large matrix product.
 CHUNK_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """A Conv2D from (H, W, C) images (``in_hw``, ``channels``) to (Ho, Wo, F) ones (``out_hw``,
+    ``filters``) with a (kh, kw, C, F) kernel, ``strides`` and the zeros ``pads`` =
+    ((top, bottom), (left, right)) around its input. The Conv2DTranspose with the same kernel
+    is its adjoint: from (Ho, Wo, F) back to (H, W, C)."""
+
+    in_hw: tuple[int, int]
+    out_hw: tuple[int, int]
+    kernel_hw: tuple[int, int]
+    strides: tuple[int, int]
+    pads: tuple[tuple[int, int], tuple[int, int]]
+    channels: int
+    filters: int
+
+    @property
+    def crop(self) -> tuple[int, int]:
+        """(top, left): where the unpadded input starts in the padded one."""
+        return self.pads[0][0], self.pads[1][0]
 
 
 def pair(value: int | tuple[int, int], what: str) -> tuple[int, int]:

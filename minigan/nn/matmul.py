@@ -2,13 +2,12 @@
 
 Every kernel gradient is a reduction over the rows of two tall matrices,
 ``dL/dK = X^T dY`` with X (m, k) and dY (m, n), m large. Mathematically
-``X^T dY = (dY^T X)^T``, but OpenBLAS (as shipped with NumPy) is up to 100x slower
-when the product's result is short and wide than when it is tall and narrow: for the
-DCGAN's first convolution (m = 50176, k = 25, n = 64) ``X^T dY`` takes ~1 s and
-``(dY^T X)^T`` ~10 ms on the benchmark machine. :func:`at_b` always computes the
-tall-result form. Also here: an outer product, which OpenBLAS's GEMM (inner dimension 1) is
-slow at (:func:`a_bt`), and a sum over rows, which NumPy's reduction does 2-3x slower than
-the BLAS product ``1^T a`` (:func:`column_sums`).
+``X^T dY = (dY^T X)^T``, but OpenBLAS (as shipped with NumPy) is far slower when the
+product's result is short and wide than when it is tall and narrow, so :func:`at_b` always
+computes the tall-result form. Also here: an outer product, which OpenBLAS's GEMM (inner
+dimension 1) is slow at (:func:`a_bt`), and a sum over rows, which NumPy's reduction does
+slower than the BLAS product ``1^T a`` (:func:`column_sums`). docs/performance.md has the
+measurements.
 """
 
 from __future__ import annotations
@@ -27,13 +26,12 @@ def at_b(a: Any, b: Any) -> Any:
 
 def a_bt(a: Any, b: Any) -> Any:
     """``a @ b.T`` (shape (m, n)) for ``a`` (m, k) and ``b`` (n, k); for k = 1 (an outer
-    product, the input gradient of a Dense layer with one unit) a broadcast multiply, which
-    is ~10x faster than OpenBLAS's GEMM with an inner dimension of 1."""
+    product, the input gradient of a Dense layer with one unit) a broadcast multiply."""
     if a.shape[1] == 1:
         return a * b.T
     return a @ b.T
 
 
 def column_sums(a: Any) -> Any:
-    """``a.sum(axis=0)`` of an (m, C) matrix as the product ``1^T a`` (BLAS: 2-3x faster in NumPy)."""
+    """``a.sum(axis=0)`` of an (m, C) matrix as the product ``1^T a``."""
     return get_array_module(a).ones(a.shape[0], dtype=a.dtype) @ a

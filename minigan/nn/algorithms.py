@@ -1,0 +1,74 @@
+"""How a convolution layer computes its three products: the public choice, made here only.
+
+Every algorithm computes :func:`~minigan.nn.functional.conv2d`,
+:func:`~minigan.nn.functional.conv2d_transpose` and
+:func:`~minigan.nn.functional.conv2d_kernel_grad` for one layer's :class:`Geometry`, the way
+cuDNN lets you pick an algorithm; a layer takes one by name (``algorithm=``)::
+
+    "reference"    minigan.nn.functional itself: whole batch, one copy and one product each
+    "im2col"       the same products a chunk of images at a time, in reused scratch (chunked.py)
+    "kernel_rows"  im2col, with strides 1's conv2d_transpose by rows of the flipped kernel
+    "fourier"      the convolution theorem as real matrix products (fourier.py)
+    "auto"         Fourier where it saves work (fourier.worthwhile counts it), else kernel
+                   rows for strides 1 (no col2im), else im2col
+
+tests/test_fast_paths.py checks each against "reference" over hypothesis-drawn shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigan.nn import fourier, functional
+from minigan.nn.chunked import Im2colChunks
+from minigan.nn.im2col import Geometry
+from minigan.nn.kernel_rows import KernelRows
+
+
+class Reference:
+    """:mod:`minigan.nn.functional` for one geometry."""
+
+    def __init__(self, geometry: Geometry, dtype: Any) -> None:
+        self.geometry = geometry
+
+    def conv2d(self, x: Any, kernel: Any) -> Any:
+        return functional.conv2d(x, kernel, self.geometry.strides, self.geometry.pads)
+
+    def conv2d_transpose(self, dy: Any, kernel: Any) -> Any:
+        g = self.geometry
+        return functional.conv2d_transpose(dy, kernel, g.strides, g.pads, g.in_hw)
+
+    def conv2d_kernel_grad(self, x: Any, dy: Any) -> Any:
+        g = self.geometry
+        return functional.conv2d_kernel_grad(x, dy, g.kernel_hw, g.strides, g.pads)
+
+
+ALGORITHMS = {"reference": Reference, "im2col": Im2colChunks, "kernel_rows": KernelRows, "fourier": fourier.Fourier}
+NAMES = ("auto", *ALGORITHMS)
+
+
+def check_name(name: str, layer: str) -> str:
+    """``name`` if it is one of :data:`NAMES`, else a ValueError naming ``layer``."""
+    if name not in NAMES:
+        raise ValueError(f"{layer}: expected algorithm one of {', '.join(map(repr, NAMES))}, got {name!r}")
+    return name
+
+
+def auto(geometry: Geometry) -> str:
+    """The algorithm ``"auto"`` stands for."""
+    if fourier.worthwhile(geometry):
+        return "fourier"
+    return "kernel_rows" if geometry.strides == (1, 1) else "im2col"
+
+
+def choose(name: str, geometry: Geometry, dtype: Any, layer: str) -> Any:
+    """The algorithm ``name`` for ``geometry``, or a ValueError naming ``layer`` where it does not apply."""
+    name = auto(geometry) if name == "auto" else name
+    if name == "kernel_rows" and geometry.strides != (1, 1):
+        raise ValueError(f"{layer}: algorithm 'kernel_rows' needs strides (1, 1), got {geometry.strides}")
+    if name == "fourier" and not fourier.fits(geometry):
+        raise ValueError(
+            f"{layer}: algorithm 'fourier' needs the large side to be a multiple of the strides "
+            f"{geometry.strides}, got {geometry.in_hw}"
+        )
+    return ALGORITHMS[name](geometry, dtype)

@@ -1,0 +1,218 @@
+"""Every convolution algorithm computes what minigan.nn.functional's reference pair computes.
+
+Each layer runs with ``algorithm=`` one of the fast paths and again with
+``algorithm="reference"`` on the same parameters; forward, input gradient and every
+parameter gradient must agree, over hypothesis-drawn shapes (kernels 1-5, strides 1-3, both
+paddings, channels 1-64, batch 1-5) in float64 to 1e-10 and in float32 to its rounding, and
+on hand-picked edge cases. Outputs and gradients must be fresh arrays at batch 1, 2 and 5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minigan import backend, nn
+from minigan.nn import functional
+from minigan.nn import im2col as im2col_module
+from minigan.nn.algorithms import NAMES
+from minigan.nn.chunked import Im2colChunks
+from minigan.nn.fourier import Fourier
+from minigan.nn.im2col import col2im, crop_hw, im2col, pad_hw
+from minigan.nn.kernel_rows import KernelRows
+
+FAST = ("im2col", "kernel_rows", "fourier")
+DRAWN = settings(max_examples=40, deadline=None, derandomize=True)
+Make = Callable[[str], nn.Layer]
+
+
+def run(layer: nn.Layer, x: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """One training forward and backward: (y, dL/dx, the parameter gradients)."""
+    y = layer.forward(x)
+    layer.zero_grad()
+    return y, layer.backward(dy), {key: g.copy() for key, g in layer.grads.items()}
+
+
+def against_reference(make: Make, algorithm: str, shape: tuple[int, ...], dtype: str, seed: int = 0):
+    """(the algorithm's results, the reference's in float64) for the same parameters and data."""
+    rng = np.random.default_rng(seed)
+    reference = make("reference")
+    with backend.default_float("float64"):
+        reference.build_for(shape[1:])
+    for value in reference.params.values():
+        value[...] = rng.standard_normal(value.shape)
+    layer = make(algorithm)
+    with backend.default_float(dtype):
+        layer.build_for(shape[1:])
+    for key, value in reference.params.items():
+        layer.params[key][...] = value
+    x = rng.standard_normal(shape)
+    dy = rng.standard_normal((shape[0], *layer.output_shape(shape[1:])))
+    return run(layer, x.astype(dtype), dy.astype(dtype)), run(reference, x, dy)
+
+
+def assert_close(got, want, rtol: float, atol: float) -> None:
+    (y, dx, grads), (y_ref, dx_ref, grads_ref) = got, want
+    for name, a, b in [("y", y, y_ref), ("dx", dx, dx_ref)] + [(k, grads[k], grads_ref[k]) for k in grads_ref]:
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol * max(1.0, np.abs(b).max()), err_msg=name)
+
+
+@st.composite
+def layers(draw: st.DrawFn) -> tuple[Make, str, tuple[int, ...]]:
+    """A Conv2D or Conv2DTranspose, a fast algorithm that applies to it, and an input shape."""
+    algorithm = draw(st.sampled_from(FAST))
+    kernel, stride = draw(st.integers(1, 5)), 1 if algorithm == "kernel_rows" else draw(st.integers(1, 3))
+    padding = draw(st.sampled_from(["same", "valid"]))
+    channels, filters = draw(st.integers(1, 64)), draw(st.integers(1, 64))
+    h, w, batch = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    if draw(st.booleans()):
+        if algorithm == "fourier" and padding == "valid" and kernel > stride:
+            padding = "same"  # a 'valid' output of kh > sh is no multiple of the strides
+        return (lambda a: nn.Conv2DTranspose(filters, kernel, stride, padding, algorithm=a)), algorithm, (
+            batch, h, w, channels)
+    # Conv2D: an input of whole strides for the Fourier path, at least the kernel for 'valid'
+    h, w = stride * h, stride * w + (0 if algorithm == "fourier" else draw(st.integers(0, stride - 1)))
+    if padding == "valid":
+        h, w = h + stride * -(-max(0, kernel - h) // stride), w + stride * -(-max(0, kernel - w) // stride)
+    return (lambda a: nn.Conv2D(filters, kernel, stride, padding, algorithm=a)), algorithm, (batch, h, w, channels)
+
+
+@DRAWN
+@given(drawn=layers())
+def test_every_algorithm_equals_the_reference_in_float64(drawn) -> None:
+    make, algorithm, shape = drawn
+    assert_close(*against_reference(make, algorithm, shape, "float64"), rtol=1e-10, atol=1e-12)
+
+
+@DRAWN
+@given(drawn=layers())
+def test_every_algorithm_in_float32_is_within_rounding_of_the_reference(drawn) -> None:
+    make, algorithm, shape = drawn
+    got, want = against_reference(make, algorithm, shape, "float32")
+    assert all(a.dtype == np.float32 for a in (got[0], got[1], *got[2].values()))
+    assert_close(got, want, rtol=1e-4, atol=1e-5)
+
+
+EDGE_CASES = [
+    (lambda a: nn.Conv2DTranspose(4, 5, 1, "same", algorithm=a), (3, 7, 7, 4)),  # the DCGAN's first, small
+    (lambda a: nn.Conv2DTranspose(4, (5, 3), 1, "valid", algorithm=a), (2, 6, 5, 3)),
+    (lambda a: nn.Conv2DTranspose(4, 5, 1, "same", algorithm=a), (2, 1, 1, 3)),  # kernel rows that reach no output
+    (lambda a: nn.Conv2DTranspose(4, (2, 4), 1, "same", algorithm=a), (2, 3, 4, 2)),  # even kernels: uneven padding
+    (lambda a: nn.Conv2DTranspose(4, 7, 1, "valid", algorithm=a), (2, 1, 1, 3)),
+    (lambda a: nn.Conv2DTranspose(4, 5, 2, "same", algorithm=a), (3, 4, 3, 3)),  # by phases: the DCGAN's second
+    (lambda a: nn.Conv2DTranspose(3, (4, 3), (2, 3), "valid", algorithm=a), (2, 3, 2, 2)),  # strides per axis
+    (lambda a: nn.Conv2DTranspose(3, 3, 2, "same", output_padding=1, algorithm=a), (2, 3, 3, 2)),
+    (lambda a: nn.Conv2D(4, 5, 2, "same", algorithm=a), (3, 8, 6, 3)),  # the adjoint: D's second, small
+    (lambda a: nn.Conv2D(3, (3, 4), 2, "valid", algorithm=a), (2, 8, 10, 2)),
+    (lambda a: nn.Conv2D(3, 4, (2, 3), "same", algorithm=a), (2, 6, 9, 2)),
+    (lambda a: nn.Conv2D(3, 3, 1, "same", algorithm=a), (2, 5, 4, 2)),
+    (lambda a: nn.Conv2D(3, (5, 2), 1, "valid", algorithm=a), (1, 6, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("algorithm", FAST)
+@pytest.mark.parametrize(("make", "shape"), EDGE_CASES)
+@pytest.mark.parametrize("chunked", [False, True])
+def test_edge_cases_equal_the_reference(make, shape, algorithm: str, chunked: bool,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    if chunked:  # chunks of one image each, so every loop over chunks runs several times
+        monkeypatch.setattr(im2col_module, "CHUNK_BYTES", 1)
+    layer = make(algorithm)
+    strided = layer.strides != (1, 1)
+    if (algorithm == "kernel_rows" and strided) or (algorithm == "fourier" and chunked):
+        pytest.skip("kernel rows need strides 1; the Fourier path has no chunks")
+    assert_close(*against_reference(make, algorithm, shape, "float64"), rtol=1e-10, atol=1e-12)
+
+
+def test_the_reference_is_im2col_col2im_and_the_adjoint_identity_holds() -> None:
+    rng = np.random.default_rng(1)
+    x, kernel = rng.standard_normal((2, 7, 6, 3)), rng.standard_normal((3, 4, 3, 5))
+    strides, pads = (2, 1), ((1, 1), (2, 1))
+    y = functional.conv2d(x, kernel, strides, pads)
+    direct = np.einsum("npqijc,ijcf->npqf", im2col(pad_hw(x, *pads), 3, 4, *strides), kernel)
+    np.testing.assert_allclose(y, direct, rtol=1e-12)
+    dy = rng.standard_normal(y.shape)
+    dx = functional.conv2d_transpose(dy, kernel, strides, pads, (7, 6))
+    np.testing.assert_allclose(np.vdot(y, dy), np.vdot(x, dx), rtol=1e-12)  # <conv2d(x), dy> = <x, conv2d^T(dy)>
+    dk = functional.conv2d_kernel_grad(x, dy, (3, 4), strides, pads)
+    np.testing.assert_allclose(np.vdot(y, dy), np.vdot(kernel, dk), rtol=1e-12)  # linear in K as well
+    cols = np.einsum("npqf,ijcf->npqijc", dy, kernel)
+    np.testing.assert_allclose(dx, crop_hw(col2im(cols, (9, 9), *strides), *pads), rtol=1e-12)
+
+
+def test_auto_takes_fourier_where_it_saves_work_else_kernel_rows_for_strides_1_else_im2col() -> None:
+    chosen = [
+        (nn.Conv2DTranspose(128, 5, 1, "same"), (7, 7, 256), Fourier),  # the MNIST DCGAN's layers
+        (nn.Conv2DTranspose(64, 5, 2, "same"), (7, 7, 128), Fourier),
+        (nn.Conv2DTranspose(1, 5, 2, "same"), (14, 14, 64), Im2colChunks),
+        (nn.Conv2D(64, 5, 2, "same"), (28, 28, 1), Im2colChunks),
+        (nn.Conv2D(128, 5, 2, "same"), (14, 14, 64), Fourier),
+        (nn.Conv2DTranspose(2, 3, 1, "same"), (4, 4, 3), KernelRows),
+    ]
+    for layer, shape, kind in chosen:
+        layer.build_for(shape)
+        assert type(layer.products) is kind, (layer, shape)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: nn.Conv2D(4, 3, algorithm="winograd"), "Conv2D: expected algorithm one of 'auto', 'reference'"),
+        (lambda: nn.Conv2DTranspose(4, 3, algorithm="FFT"), "Conv2DTranspose: expected algorithm one of"),
+        (lambda: nn.Conv2D(4, 3, 2, algorithm="kernel_rows", input_shape=(6, 6, 1)),
+         "conv2d: algorithm 'kernel_rows' needs strides (1, 1), got (2, 2)"),
+        (lambda: nn.Conv2D(4, 3, 2, "same", algorithm="fourier", input_shape=(7, 6, 1)),
+         "conv2d: algorithm 'fourier' needs the large side to be a multiple of the strides (2, 2), got (7, 6)"),
+    ],
+)
+def test_an_unknown_or_unfit_algorithm_is_refused_naming_the_layer(make, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        make()
+
+
+def test_every_public_name_is_an_algorithm_or_auto() -> None:
+    assert set(NAMES) == {"auto", "reference", *FAST}
+
+
+FRESH_CASES = [
+    (lambda a: nn.Conv2DTranspose(4, 5, strides=1, padding="same", algorithm=a), (7, 7, 3)),
+    (lambda a: nn.Conv2DTranspose(4, 5, strides=2, padding="same", algorithm=a), (4, 4, 3)),
+    (lambda a: nn.Conv2D(4, 5, strides=2, padding="same", algorithm=a), (8, 8, 3)),
+    (lambda a: nn.Conv2D(4, 5, strides=1, padding="same", algorithm=a), (6, 5, 3)),  # batch 1: nothing to transpose
+    (lambda a: nn.Conv2D(4, 3, strides=1, padding="valid", algorithm=a), (6, 5, 3)),  # no padding copy either
+]
+
+
+@pytest.mark.parametrize("algorithm", ["reference", *FAST])
+@pytest.mark.parametrize(("make", "shape"), FRESH_CASES)
+@pytest.mark.parametrize("batch", [1, 2, 5])
+def test_outputs_and_gradients_are_fresh_arrays_that_later_calls_leave_alone(make, shape, algorithm: str,
+                                                                             batch: int) -> None:
+    layer = make(algorithm)
+    if algorithm == "kernel_rows" and layer.strides != (1, 1):
+        pytest.skip("kernel rows need strides 1")
+    rng = np.random.default_rng(batch)
+    with backend.default_float("float64"):
+        layer.build_for(shape)
+    x1, x2 = rng.standard_normal((2, batch, *shape))
+    dy = rng.standard_normal((batch, *layer.output_shape(shape)))
+    _, dx_clean, grads_clean = run(layer, x1, dy)
+
+    y1 = layer.forward(x1, training=False)
+    kept = y1.copy()
+    layer.forward(x2, training=False)
+    np.testing.assert_array_equal(y1, kept)  # a later call does not overwrite an earlier output
+
+    layer.forward(x1)
+    layer.forward(x2, training=False)  # an inference call between a forward and its backward
+    layer.zero_grad()
+    dx = layer.backward(dy)
+    np.testing.assert_array_equal(layer.grads["kernel"], grads_clean["kernel"])
+    np.testing.assert_array_equal(dx, dx_clean)
+    dx_kept = dx.copy()
+    run(layer, x2, rng.standard_normal(dy.shape))
+    np.testing.assert_array_equal(dx, dx_kept)  # nor an earlier gradient
