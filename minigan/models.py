@@ -15,7 +15,8 @@ gives other sizes (height and width divisible by 4) and channel counts (colour).
 
 The zoo: the fully connected GAN of Goodfellow et al. (2014)
 (:func:`mlp_generator`, :func:`mlp_discriminator`) and its conditional form, the cGAN
-(``num_classes=10``: y joins z, and the flattened image, through :class:`~minigan.nn.Parallel`);
+(``num_classes=10``: y joins z, and the flattened image, through :class:`~minigan.nn.Parallel`,
+unchanged or, with ``label_units``, through its own hidden layer);
 the conditional DCGAN (:func:`cdcgan_generator`, :func:`cdcgan_discriminator`: y through its own
 transposed-convolution branch in G, as label maps beside the image channels in D); and the
 DCGAN of Radford et al. for colour images (:func:`radford_generator`, :func:`radford_discriminator`).
@@ -157,6 +158,14 @@ def _check_latent(latent_dim: int, what: str) -> int:
     return int(latent_dim)
 
 
+def _label_units(num_classes: int | None, label_units: int | None, width: float, what: str) -> int | None:
+    if label_units is None:
+        return None
+    if num_classes is None or int(label_units) < 1:
+        raise ValueError(f"{what}: expected label_units >= 1 with num_classes, got {label_units} and {num_classes}")
+    return _scaled([label_units], width, what)[0]
+
+
 def mlp_generator(
     latent_dim: int = 100,
     image_shape: Sequence[int] = (28, 28, 1),
@@ -164,25 +173,36 @@ def mlp_generator(
     width: float = 1.0,
     num_classes: int | None = None,
     batch_norm: bool = True,
+    label_units: int | None = None,
 ) -> nn.Sequential:
     """A fully connected generator: ``z (N, latent_dim) -> images (N, H, W, C)`` in [-1, 1].
 
     ``Dense(h_i) -> [BN] -> LeakyReLU(0.2)`` for each hidden size (times ``width``), then
     ``Dense(H*W*C) -> tanh -> Reshape``. With ``num_classes`` it is the cGAN's generator: it takes
-    ``[z, y_onehot]`` and the first Dense sees ``concat(z, y)``.
+    ``[z, y_onehot]`` and the first Dense sees ``concat(z, y)``; with ``label_units`` as well, y
+    gets its own hidden layer beside z's first one (as in Mirza & Osindero):
+    ``concat(block(h_0)(z), block(label_units)(y))``, ``block(u) = Dense(u) -> [BN] -> LeakyReLU``.
     """
     what = "mlp_generator"
     shape = tuple(int(d) for d in image_shape)
     if len(shape) != 3 or min(shape) < 1:
         raise ValueError(f"{what}: expected image_shape (height, width, channels), got {tuple(image_shape)}")
     latent_dim, num_classes = _check_latent(latent_dim, what), _check_classes(num_classes, what)
+    label = _label_units(num_classes, label_units, width, what)
+    sizes = _scaled(hidden, width, what)
+
+    def block(units: int) -> list[nn.Layer]:
+        norm = [nn.BatchNormalization(momentum=0.8)] if batch_norm else []
+        return [nn.Dense(units, use_bias=not batch_norm), *norm, nn.LeakyReLU(0.2)]
+
     layers: list[nn.Layer] = []
-    if num_classes is not None:
+    if label is not None:
+        layers.append(nn.Parallel([nn.Sequential(block(sizes[0])), nn.Sequential(block(label))], name="join_z_y"))
+        sizes = sizes[1:]
+    elif num_classes is not None:
         layers.append(nn.Parallel([nn.Sequential(), nn.Sequential()], name="join_z_y"))
-    for units in _scaled(hidden, width, what):
-        layers += [nn.Dense(units, use_bias=not batch_norm)]
-        layers += [nn.BatchNormalization(momentum=0.8)] if batch_norm else []
-        layers += [nn.LeakyReLU(0.2)]
+    for units in sizes:
+        layers += block(units)
     layers += [nn.Dense(shape[0] * shape[1] * shape[2]), nn.Tanh(), nn.Reshape(shape)]
     inputs = (latent_dim,) if num_classes is None else ((latent_dim,), (num_classes,))
     return nn.Sequential(layers, input_shape=inputs, name="generator")
@@ -194,24 +214,36 @@ def mlp_discriminator(
     width: float = 1.0,
     dropout: float = 0.3,
     num_classes: int | None = None,
+    label_units: int | None = None,
 ) -> nn.Sequential:
     """A fully connected discriminator: ``images (N, H, W, C) -> logits (N, 1)``.
 
     ``Flatten -> (Dense(h_i) -> LeakyReLU(0.2) -> Dropout)* -> Dense(1)``. With ``num_classes``
     it is the cGAN's discriminator: it takes ``[images, y_onehot]`` and the first Dense sees
-    ``concat(flatten(images), y)``.
+    ``concat(flatten(images), y)``; with ``label_units`` as well, y gets its own hidden layer
+    beside the image's first one: ``concat(block(h_0)(flatten(x)), block(label_units)(y))``.
     """
     what = "mlp_discriminator"
     shape = tuple(int(d) for d in image_shape)
     if len(shape) != 3 or min(shape) < 1:
         raise ValueError(f"{what}: expected image_shape (height, width, channels), got {tuple(image_shape)}")
     num_classes = _check_classes(num_classes, what)
+    label = _label_units(num_classes, label_units, width, what)
+    sizes = _scaled(hidden, width, what)
+
+    def block(units: int) -> list[nn.Layer]:
+        return [nn.Dense(units), nn.LeakyReLU(0.2)] + ([nn.Dropout(dropout)] if dropout else [])
+
     if num_classes is None:
         layers: list[nn.Layer] = [nn.Flatten()]
-    else:
+    elif label is None:
         layers = [nn.Parallel([nn.Flatten(), nn.Sequential()], name="join_x_y")]
-    for units in _scaled(hidden, width, what):
-        layers += [nn.Dense(units), nn.LeakyReLU(0.2)] + ([nn.Dropout(dropout)] if dropout else [])
+    else:
+        layers = [nn.Parallel([nn.Sequential([nn.Flatten(), *block(sizes[0])]), nn.Sequential(block(label))],
+                              name="join_x_y")]
+        sizes = sizes[1:]
+    for units in sizes:
+        layers += block(units)
     layers.append(nn.Dense(1))
     inputs = shape if num_classes is None else (shape, (num_classes,))
     return nn.Sequential(layers, input_shape=inputs, name="discriminator")

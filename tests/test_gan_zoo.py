@@ -88,6 +88,50 @@ def test_conditional_mlp_networks_join_the_label_beside_z_and_the_flattened_imag
     assert d.params["dense/kernel"].shape[0] == 28 * 28 + 4
 
 
+def test_label_units_give_the_label_its_own_hidden_layer_beside_z_and_the_image():
+    g = models.mlp_generator(latent_dim=5, hidden=[7, 9], num_classes=4, label_units=3)
+    d = models.mlp_discriminator(hidden=[6, 2], num_classes=4, label_units=8)
+    assert g.params["join_z_y/sequential/dense/kernel"].shape == (5, 7)
+    assert g.params["join_z_y/sequential_1/dense/kernel"].shape == (4, 3)
+    assert g.params["dense/kernel"].shape == (7 + 3, 9)  # the next layer sees both branches
+    assert d.params["join_x_y/sequential/dense/kernel"].shape == (28 * 28, 6)
+    assert d.params["join_x_y/sequential_1/dense/kernel"].shape == (4, 8)
+    assert d.params["dense/kernel"].shape == (6 + 8, 2)
+    with pytest.raises(ValueError, match="label_units >= 1 with num_classes"):
+        models.mlp_generator(label_units=3)
+
+
+@pytest.mark.parametrize("which", ["generator", "discriminator"])
+def test_label_branches_pass_gradients_to_both_inputs_that_match_finite_differences(which):
+    rng = np.random.default_rng(2)
+    with backend.default_float("float64"):
+        if which == "generator":
+            net = models.mlp_generator(latent_dim=3, image_shape=(2, 2, 1), hidden=[5, 4], num_classes=3,
+                                       label_units=2)
+            inputs = [rng.standard_normal((4, 3)), np.eye(3)[[0, 1, 2, 1]]]
+        else:
+            net = models.mlp_discriminator(image_shape=(2, 2, 1), hidden=[5, 4], num_classes=3, label_units=2,
+                                           dropout=0.0)
+            inputs = [rng.standard_normal((4, 2, 2, 1)), np.eye(3)[[0, 1, 2, 1]]]
+    r = rng.standard_normal((4, *net.output_shape(net.input_shape)))
+
+    def loss(values):
+        value = float((net.forward(values) * r).sum())  # training mode: BatchNorm uses the batch
+        net.discard()
+        return value
+
+    net.forward(inputs)
+    grads = net.backward(r)
+    eps = 1e-6
+    for which_input, (array, grad) in enumerate(zip(inputs, grads, strict=True)):
+        for index in np.ndindex(array.shape):
+            plus, minus = [a.copy() for a in inputs], [a.copy() for a in inputs]
+            plus[which_input][index] += eps
+            minus[which_input][index] -= eps
+            numeric = (loss(plus) - loss(minus)) / (2 * eps)
+            assert abs(numeric - grad[index]) < 1e-6 * max(1, abs(numeric)), (which_input, index)
+
+
 def run(example, argv):
     return example.main([*argv, "--epochs", "1", "--no-progress"])
 

@@ -28,6 +28,7 @@ from minigan.evaluate.classifier import (
     load_mnist_split,
     train_and_cache,
 )
+from minigan.evaluate.conditional import sampled_labels
 from minigan.evaluate.fid import frechet_distance
 from minigan.evaluate.scores import evaluate_samples, format_report, mnist_test_reference, reference_statistics
 
@@ -116,9 +117,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(f"note: {args.source} holds {len(images)} images, fewer than {args.num_images}")
     classifier = get_classifier()
     reference = mnist_test_reference(classifier)
-    result = evaluate_samples(images, classifier, n=args.num_images, reference=reference)
-    train_images, _ = load_mnist_split("train")
-    floor = reference_statistics(classifier, train_images[: result["n"]])
+    labels = sampled_labels(args.source, len(images))  # a conditional checkpoint's classes, else None
+    result = evaluate_samples(images, classifier, n=args.num_images, reference=reference, labels=labels)
+    train_images, train_labels = load_mnist_split("train")
+    floor_labels = None if labels is None else train_labels[: result["n"]]
+    floor = reference_statistics(classifier, train_images[: result["n"]], floor_labels)
     result["reference"] = {
         **floor.scores,
         "fid": frechet_distance(floor.mu, floor.cov, reference.mu, reference.cov),

@@ -10,6 +10,9 @@ With ``p(y|x_n)`` the classifier's class probabilities (N, K) of N images::
     FID         = Frechet distance between the Gaussians of the penultimate features of
                   the images and of the reference (MNIST test) images (see fid.py)
 
+With the classes the images were drawn for (a conditional generator's), also the label
+accuracy and within-class diversity of conditional.py, from the same inference pass.
+
 Sharp, class-balanced samples give IS near K = 10; a mode-collapsed set (one digit) gives
 IS near 1 and a histogram with one full bin.
 """
@@ -22,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from minigan.evaluate.classifier import Classifier, check_images, get_classifier, load_mnist_split
+from minigan.evaluate.conditional import conditional_scores, format_conditional
 from minigan.evaluate.fid import feature_statistics, frechet_distance
 
 _EPS = 1e-12
@@ -57,8 +61,11 @@ class Reference:
     scores: dict[str, Any]
 
 
-def describe(classifier: Classifier, images: Any) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
-    """IS, histogram and confidence of ``images``, with their feature mean and covariance."""
+def describe(
+    classifier: Classifier, images: Any, labels: Any = None
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """IS, histogram and confidence of ``images`` (with ``labels``, their :func:`conditional_scores`
+    under ``"conditional"``), and their feature mean and covariance."""
     features, probabilities = classifier.features_and_probabilities(images)
     mu, cov = feature_statistics(features)
     scores = {
@@ -67,12 +74,15 @@ def describe(classifier: Classifier, images: Any) -> tuple[dict[str, Any], np.nd
         "class_histogram": class_histogram(probabilities).tolist(),
         "mean_confidence": mean_confidence(probabilities),
     }
+    if labels is not None:
+        scores["conditional"] = conditional_scores(images, labels, probabilities=probabilities)
     return scores, mu, cov
 
 
-def reference_statistics(classifier: Classifier, images: Any) -> Reference:
-    """The :class:`Reference` of ``images`` (computed once and passed to :func:`evaluate_samples`)."""
-    scores, mu, cov = describe(classifier, images)
+def reference_statistics(classifier: Classifier, images: Any, labels: Any = None) -> Reference:
+    """The :class:`Reference` of ``images`` (computed once and passed to :func:`evaluate_samples`);
+    with their ``labels``, its scores include their conditional figures."""
+    scores, mu, cov = describe(classifier, images, labels)
     return Reference(mu, cov, scores)
 
 
@@ -80,11 +90,11 @@ _REFERENCES: dict[int, tuple[Classifier, Reference]] = {}
 
 
 def mnist_test_reference(classifier: Classifier) -> Reference:
-    """The :class:`Reference` of the 10,000 MNIST test images, memoised per classifier."""
+    """The :class:`Reference` of the 10,000 MNIST test images and their labels, memoised per classifier."""
     cached = _REFERENCES.get(id(classifier))
     if cached is None or cached[0] is not classifier:
-        images, _ = load_mnist_split("test")
-        cached = (classifier, reference_statistics(classifier, images))
+        images, labels = load_mnist_split("test")
+        cached = (classifier, reference_statistics(classifier, images, labels))
         _REFERENCES[id(classifier)] = cached
     return cached[1]
 
@@ -94,6 +104,7 @@ def evaluate_samples(
     classifier: Classifier | None = None,
     n: int | None = 10_000,
     reference: Reference | None = None,
+    labels: Any = None,
 ) -> dict[str, Any]:
     """Quality figures of generated ``images`` (N, 28, 28, 1) in [-1, 1].
 
@@ -102,6 +113,10 @@ def evaluate_samples(
 
         {"n", "fid", "inception_score", "class_histogram" (list of 10 ints),
          "mean_confidence", "reference": {the same figures of the reference images, fid 0}}
+
+    With ``labels``, the classes the images were drawn for ((N,) indices or (N, 10) one-hot),
+    also ``"conditional"``: :func:`~minigan.evaluate.conditional.conditional_scores` (label
+    accuracy, within-class diversity), beside the reference's own under ``reference``.
 
     Cost: one inference pass over the images (about 1.5 s per 1,000 on two CPU cores) plus,
     the first time per classifier, one over the 10,000 test images; a trainer logging every
@@ -112,11 +127,12 @@ def evaluate_samples(
         if n < 2:
             raise ValueError(f"evaluate_samples: expected n >= 2, got {n}")
         images = images[:n]
+        labels = None if labels is None else labels[:n]
     if classifier is None:
         classifier = get_classifier()
     if reference is None:
         reference = mnist_test_reference(classifier)
-    scores, mu, cov = describe(classifier, images)
+    scores, mu, cov = describe(classifier, images, labels)
     return {
         **scores,
         "fid": frechet_distance(mu, cov, reference.mu, reference.cov),
@@ -137,4 +153,6 @@ def format_report(result: dict[str, Any], name: str = "samples", reference_name:
     ]
     for digit, (a, b) in enumerate(zip(result["class_histogram"], ref["class_histogram"], strict=True)):
         rows.append(f"{'  ' + str(digit):<22}{a / result['n']:>13.1%} {b / ref['n']:>13.1%}")
+    if "conditional" in result:
+        rows.append(format_conditional(result["conditional"], ref.get("conditional")))
     return "\n".join(rows)
