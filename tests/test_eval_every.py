@@ -92,3 +92,26 @@ def test_default_scorer_without_a_trained_classifier_says_which_command_to_run(i
 def test_eval_every_must_not_be_negative():
     with pytest.raises(ValueError, match="expected eval_every >= 0"):
         tiny_config(eval_every=-1)
+
+
+def test_a_conditional_gan_is_scored_with_the_labels_its_samples_were_drawn_for(tmp_path):
+    config = TrainConfig(
+        generator=models.spec("mlp_generator", latent_dim=8, hidden=[8], num_classes=3),
+        discriminator=models.spec("mlp_discriminator", hidden=[8], num_classes=3),
+        num_classes=3, epochs=2, batch_size=8, latent_dim=8, eval_every=1, eval_samples=7,
+    )
+    rng = np.random.default_rng(0)
+    images = np.tanh(rng.standard_normal((16, 28, 28, 1))).astype(np.float32)
+    seen, lines = [], []
+
+    def scorer(samples: np.ndarray, labels: np.ndarray) -> dict:
+        seen.append(labels)
+        figures = RecordingScorer()(samples)
+        return {**figures, "label_accuracy": float(labels.mean()), "diversity": 0.25}
+
+    trainer = Trainer(build_gan(config), images, config, progress=False, log=lines.append,
+                      labels=rng.integers(0, 3, 16), evaluate=scorer)
+    trainer.fit()
+    assert [labels.tolist() for labels in seen] == [[0, 1, 2, 0, 1, 2, 0]] * 2  # class i mod K for sample i
+    scored = [line for line in lines if "label accuracy" in line]
+    assert len(scored) == 2 and "label accuracy 0.857, within-class diversity 0.250" in scored[0]
