@@ -4,9 +4,13 @@
     python examples/mnist_cgan.py --epochs 1 --limit 12000
     python examples/mnist_cgan.py --resume runs/mnist_cgan/checkpoint.npz --epochs 40
 
-y (one-hot, 10) enters G beside z: ``G([z, y]) = MLP(concat(z, y))`` (Dense 256-512-1024 with
-BatchNorm and LeakyReLU 0.2, then Dense(784) -> tanh), and D beside the flattened image:
-``D([x, y]) = MLP(concat(flatten(x), y))`` (Dense 512-256, LeakyReLU 0.2, Dropout 0.3, Dense(1)).
+y (one-hot, 10) gets its own hidden layer in G and in D (``--label-units 256``: 256 units in G,
+512 in D) beside z's and the image's: ``G([z, y]) = MLP(concat(block(256)(z), block(256)(y)))``
+(then Dense 512-1024 with BatchNorm and LeakyReLU 0.2, then Dense(784) -> tanh) and
+``D([x, y]) = MLP(concat(block(512)(flatten(x)), block(512)(y)))`` (then Dense 256, LeakyReLU
+0.2, Dropout 0.3, Dense(1)). Measured after the default 30 epochs: label accuracy 0.974,
+within-class diversity 0.297, FID 18.4 (docs/gan_zoo.md). ``--label-units 0``: y joins z and
+the flattened image directly (and resumes checkpoints written before 2026-11-28).
 Fakes get uniformly random digits. The sample grids show one digit per row (row k: digit k
 for ten fixed z). Outputs, options and resume as examples/mnist_dcgan.py (``--help``);
 ``python -m minigan sample|interpolate CHECKPOINT`` work on its checkpoints.

@@ -141,15 +141,23 @@ MNIST_GAN_MLP = Recipe(
     settings=(*MNIST_SETTINGS, BATCH_NORM),
 )
 
+def _label_layer(units: int, scale: int = 1) -> dict[str, int]:
+    """``label_units`` for a builder: y through its own hidden layer of ``units * scale``, or none (0)."""
+    return {"label_units": units * scale} if units else {}
+
+
 MNIST_CGAN = Recipe(
     "mnist_cgan",
     "Train a conditional GAN (fully connected, Mirza & Osindero 2014) on MNIST with minigan.",
     networks=lambda o: (
-        models.spec("mlp_generator", latent_dim=o["latent_dim"], width=o["width"], num_classes=10),
-        models.spec("mlp_discriminator", width=o["width"], num_classes=10),
+        models.spec("mlp_generator", latent_dim=o["latent_dim"], width=o["width"], num_classes=10,
+                    **_label_layer(o["label_units"])),
+        models.spec("mlp_discriminator", width=o["width"], num_classes=10, **_label_layer(o["label_units"], 2)),
     ),
     data=mnist_data,
-    settings=MNIST_SETTINGS,
+    settings=(*MNIST_SETTINGS, Setting(
+        "label_units", 256, "hidden units of y's own layer in G, twice as many in D (0: y joins z and the image "
+        "directly, as before 2026-11-28; resume such checkpoints with --label-units 0)", low=0)),
     defaults={"epochs": 30},
     num_classes=10,
 )
