@@ -30,15 +30,12 @@ def mnist_evaluate(image_shape: Sequence[int]) -> Evaluate:
             f"(28, 28, 1); got {tuple(image_shape)}"
         )
     from minigan.evaluate import evaluate_samples, get_classifier
-    from minigan.evaluate.conditional import conditional_scores
 
     classifier = get_classifier(train_if_missing=False, log=None)  # a ValueError naming the command to run
 
     def evaluate(images: np.ndarray, labels: np.ndarray | None = None) -> dict[str, Any]:
-        figures = evaluate_samples(images, classifier, n=None)
-        if labels is not None:
-            figures.update(conditional_scores(images, labels, classifier))
-        return figures
+        figures = evaluate_samples(images, classifier, n=None, labels=labels)
+        return {**figures, **figures.pop("conditional", {})}
 
     return evaluate
 
