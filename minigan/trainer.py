@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from minigan import backend, checkpoint, plots
 from minigan.callbacks import Callback, default_callbacks
+from minigan.callbacks.quality import Evaluate
 from minigan.config import TrainConfig, build_gan
 from minigan.data import Batches
 from minigan.data_parallel import local_batch_size, shard
@@ -58,7 +59,8 @@ class Trainer:
     ``len()``, ``shape`` and indexing by an integer array (:class:`~minigan.data.ImageFolder`).
     ``labels``: int (N,) class indices, required for (and only for) a conditional GAN.
     ``out_dir`` (if given) receives the outputs of the default callbacks; ``callbacks`` are
-    added after them. ``evaluate(images) -> figures`` scores samples for ``eval_every``.
+    added after them. ``evaluate(images) -> figures`` (``evaluate(images, labels)`` for a
+    conditional GAN) scores samples for ``eval_every``.
     ``communicator``: for data-parallel training (:mod:`minigan.data_parallel`), each process
     trains on its rows of every global batch of ``config.batch_size``; only rank 0 writes.
     """
@@ -72,7 +74,7 @@ class Trainer:
         progress: bool = True,
         log: Callable[[str], None] = tqdm.write,
         labels: Any = None,
-        evaluate: Callable[[np.ndarray], dict[str, Any]] | None = None,
+        evaluate: Evaluate | None = None,
         callbacks: Sequence[Callback] = (),
         communicator: Communicator | None = None,
     ) -> None:
