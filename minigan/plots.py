@@ -17,7 +17,9 @@ from minigan.atomic import atomic_path
 #: Columns of the training history, in order.
 HISTORY_COLUMNS = ("step", "epoch", "d_loss", "g_loss", "d_x", "d_g_z", "images_per_s")
 #: The rows of ``--eval-every``: the sample-quality figures of :mod:`minigan.evaluate`.
-QUALITY_COLUMNS = ("step", "epoch", "fid", "inception_score", "mean_confidence", "classes_covered")
+#: ``label_accuracy`` and ``diversity`` (within-class): conditional GANs only, NaN otherwise.
+QUALITY_COLUMNS = ("step", "epoch", "fid", "inception_score", "mean_confidence", "classes_covered",
+                   "label_accuracy", "diversity")
 
 
 def image_grid(images: Any, columns: int | None = None, padding: int = 2) -> np.ndarray:

@@ -237,7 +237,9 @@ class Trainer:
         self.step = int(ckpt.meta["step"])
         self.history = [tuple(row) for row in ckpt.array("history").tolist()]
         if "array/quality" in ckpt.arrays:
-            self.quality = [tuple(row) for row in ckpt.array("quality").tolist()]
+            quality = ckpt.array("quality")
+            missing = [float("nan")] * (len(plots.QUALITY_COLUMNS) - quality.shape[1])  # older: fewer columns
+            self.quality = [(*row, *missing) for row in quality.tolist()]
         if ckpt.meta.get("rng_state") is not None and backend.get_backend() == ckpt.meta.get("backend"):
             backend.set_rng_state(ckpt.meta["rng_state"])
         else:

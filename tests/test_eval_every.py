@@ -54,6 +54,47 @@ def test_quality_is_scored_every_n_epochs_and_written_plotted_and_checkpointed(i
     assert float(rows[1]["fid"]) == pytest.approx(trainer.quality[1][2], rel=1e-5)
     assert (tmp_path / "losses.png").stat().st_size > 0
     np.testing.assert_array_equal(checkpoint.load(tmp_path / "checkpoint.npz").array("quality"), trainer.quality)
+    assert rows[0]["label_accuracy"] == rows[0]["diversity"] == "nan"  # unconditional: no label figures
+
+
+def test_a_conditional_run_writes_label_accuracy_and_diversity_per_evaluation(images, tmp_path):
+    config = tiny_config(
+        generator=models.spec("mlp_generator", latent_dim=8, hidden=[8], num_classes=10, label_units=4),
+        discriminator=models.spec("mlp_discriminator", hidden=[4], num_classes=10),
+        num_classes=10, epochs=2, eval_every=1,
+    )
+    seen = []
+
+    def scorer(samples, labels):
+        seen.append(labels)
+        figures = RecordingScorer()(samples)
+        return {**figures, "label_accuracy": float(labels.mean()) / 10, "diversity": float(samples.std(axis=0).mean())}
+
+    trainer = Trainer(build_gan(config), images, config, out_dir=tmp_path, progress=False, log=lambda line: None,
+                      labels=np.arange(len(images)) % 10, evaluate=scorer)
+    trainer.fit()
+
+    np.testing.assert_array_equal(seen[0], np.arange(24) % 10)  # the classes in turn
+    with open(tmp_path / "quality.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r["label_accuracy"]) for r in rows] == pytest.approx([np.mean(np.arange(24) % 10) / 10] * 2)
+    assert float(rows[1]["diversity"]) == pytest.approx(trainer.quality[1][-1], rel=1e-5) and trainer.quality[1][-1] > 0
+
+
+def test_a_checkpoint_with_the_older_six_quality_columns_resumes_with_nan_label_figures(images, tmp_path):
+    first = Trainer(build_gan(tiny_config(epochs=2)), images, tiny_config(epochs=2), out_dir=tmp_path,
+                    progress=False, log=lambda line: None, evaluate=RecordingScorer())
+    first.fit()
+    ckpt = checkpoint.load(tmp_path / "checkpoint.npz")
+    ckpt.arrays["array/quality"] = ckpt.array("quality")[:, :6]  # as written before the label columns
+
+    resumed = Trainer(build_gan(tiny_config()), images, tiny_config(), out_dir=tmp_path, progress=False,
+                      log=lambda line: None, evaluate=RecordingScorer())
+    resumed.load_checkpoint(ckpt)
+    resumed.fit()
+
+    assert [len(row) for row in resumed.quality] == [8, 8]
+    assert np.isnan(resumed.quality[0][6:]).all() and resumed.quality[0][:6] == first.quality[0][:6]
 
 
 def test_scoring_leaves_the_training_bit_identical_and_resume_keeps_the_figures(images, tmp_path):

@@ -68,9 +68,9 @@ class QualityScores(Callback):
             figures = score_generator(gan, trainer.config, self.evaluate, self.samples, epoch)
         histogram = np.asarray(figures["class_histogram"])
         covered = int((histogram >= 0.01 * histogram.sum()).sum())
-        trainer.quality.append(
-            (trainer.step, epoch, figures["fid"], figures["inception_score"], figures["mean_confidence"], covered)
-        )
+        trainer.quality.append((trainer.step, epoch, figures["fid"], figures["inception_score"],
+                                figures["mean_confidence"], covered, figures.get("label_accuracy", float("nan")),
+                                figures.get("diversity", float("nan"))))
         trainer.log(
             f"epoch {epoch}: FID {figures['fid']:.2f}, Inception Score {figures['inception_score']:.2f}, "
             f"mean confidence {figures['mean_confidence']:.3f}, {covered} classes with >= 1% of "
