@@ -24,7 +24,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from minigan.study_report import format_overrides, plot_study, write_csv
 from minigan.trainer import TrainConfig, Trainer, build_gan, fixed_noise
 
 Overrides = dict[str, Any]
-Scorer = Callable[[GAN, TrainConfig], float]
+Scorer = Callable[[GAN, TrainConfig], dict[str, float]]  # -> {"fid": ..., "inception_score": ...}
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ def step_budget(config: TrainConfig, n_images: int, steps: int) -> tuple[TrainCo
 @dataclass
 class Result:
     """What one variant's training left: its history (rows of :data:`minigan.plots.HISTORY_COLUMNS`),
-    the final sample grid (uint8, None if it diverged), wall time, status and FID (or None)."""
+    the final sample grid (uint8, None if it diverged), wall time, status and the scorer's figures."""
 
     variant: Variant
     config: TrainConfig
@@ -208,7 +208,7 @@ class Result:
     grid: np.ndarray | None
     seconds: float
     status: str
-    fid: float | None = None
+    scores: dict[str, float] = field(default_factory=dict)
 
 
 def slug(label: str) -> str:
@@ -229,7 +229,8 @@ def train_variant(
     """Train one variant (config already overridden) in ``out_dir`` and collect its :class:`Result`.
 
     A run that diverges is kept with the status ``diverged at step N`` and no grid; a failing
-    scorer is logged and leaves the FID empty.
+    scorer is logged and leaves the scores empty. The grid and the scores come from the samples
+    the run draws (:meth:`~minigan.trainer.Trainer.sampling`: with ``ema``, G's averaged weights).
     """
     if steps is not None:
         config, n_images = step_budget(config, len(images), steps)
@@ -245,15 +246,16 @@ def train_variant(
         log(f"{variant.label}: {status}")
     seconds = time.perf_counter() - start
     history = np.asarray(trainer.history, dtype=np.float64).reshape(-1, len(plots.HISTORY_COLUMNS))
-    grid, fid = None, None
+    grid, scores = None, {}
     if status == "ok":
-        grid = plots.image_grid(gan.generate(backend.as_array(fixed_noise(config))))
-        if scorer is not None:
-            try:
-                fid = scorer(gan, config)
-            except (ValueError, OSError) as exc:
-                log(f"{variant.label}: no FID ({exc})")
-    return Result(variant, config, out_dir, history, grid, seconds, status, fid)
+        with trainer.sampling() as sampler:
+            grid = plots.image_grid(sampler.generate(backend.as_array(fixed_noise(config))))
+            if scorer is not None:
+                try:
+                    scores = scorer(sampler, config)
+                except (ValueError, OSError) as exc:
+                    log(f"{variant.label}: no scores ({exc})")
+    return Result(variant, config, out_dir, history, grid, seconds, status, scores)
 
 
 def run_study(
@@ -287,12 +289,17 @@ def run_study(
     return results
 
 
-def fid_scorer(n: int = 2000, log: Callable[[str], None] = print) -> Scorer | None:
-    """A scorer: the FID of ``n`` samples (:func:`~minigan.callbacks.quality.score_generator` with
-    the cached MNIST classifier), or None (logged) if there is no classifier."""
+def quality_scorer(n: int = 2000, log: Callable[[str], None] = print) -> Scorer | None:
+    """A scorer: FID and Inception Score of ``n`` samples (:func:`~minigan.callbacks.quality.score_generator`
+    with the cached MNIST classifier), or None (logged) if there is no classifier."""
     try:
         evaluate: Evaluate = mnist_evaluate((28, 28, 1))
     except (ImportError, ValueError, OSError) as exc:
-        log(f"--eval: skipping the FID ({exc})")
+        log(f"--eval: skipping the scores ({exc})")
         return None
-    return lambda gan, config: float(score_generator(gan, config, evaluate, n, config.epochs)["fid"])
+
+    def scorer(gan: GAN, config: TrainConfig) -> dict[str, float]:
+        figures = score_generator(gan, config, evaluate, n, config.epochs)
+        return {"fid": float(figures["fid"]), "inception_score": float(figures["inception_score"])}
+
+    return scorer

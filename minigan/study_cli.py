@@ -30,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--steps", type=cli_args.POSITIVE_INT, default=None,
                        help="train each configuration this many steps instead of --epochs epochs")
     group.add_argument("--eval", action="store_true", default=False,
-                       help="FID of --eval-samples samples of each configuration (needs the cached classifier; "
-                            "skipped otherwise)")
+                       help="FID and Inception Score of --eval-samples samples of each configuration (needs the "
+                            "cached classifier; skipped otherwise)")
     return parser
 
 
@@ -67,9 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     scorer = None
     if args.eval:
         if options["dataset"] == "mnist":
-            scorer = study.fid_scorer(options["eval_samples"])
+            scorer = study.quality_scorer(options["eval_samples"])
         else:
-            print(f"--eval: skipping the FID (its classifier knows MNIST, not {options['dataset']})")
+            print(f"--eval: skipping the scores (its classifier knows MNIST, not {options['dataset']})")
     budget = f"{args.steps} steps" if args.steps else f"{base.epochs} epochs"
     what = study.STUDIES[args.study].description if args.study else "; ".join(args.vary)
     title = (f"{what}: {budget} each on {len(images)} {options['dataset']} images; base: batch {base.batch_size}, "
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     for result in results:
         row = study_report.summary(result)
-        fid = f" FID {row['fid']:.1f}" if row["fid"] is not None else ""
+        fid = f" FID {row['fid']:.1f} IS {row['inception_score']:.2f}" if row["fid"] is not None else ""
         print(f"{row['label']:<28} {row['status']:<10} d_loss {row['d_loss']:.3f} g_loss {row['g_loss']:.3f} "
               f"D(x) {row['d_x']:.2f} D(G(z)) {row['d_g_z']:.2f} {row['seconds']:.0f} s{fid}")
     print(f"done: study.csv and study.png in {options['out']}")

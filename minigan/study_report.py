@@ -28,7 +28,7 @@ def format_overrides(overrides: dict[str, Any]) -> str:
 #: outputs and, for the first variant, the warm-up), ``images_per_s`` the median of the
 #: trainer's own throughput (real images per second of training steps).
 CSV_COLUMNS = ("label", "overrides", "status", "steps", "epochs", "d_loss", "g_loss", "d_x", "d_g_z",
-               "seconds", "images_per_s", "fid")
+               "seconds", "images_per_s", "fid", "inception_score")
 
 
 def summary(result: Result) -> dict[str, Any]:
@@ -49,7 +49,8 @@ def summary(result: Result) -> dict[str, Any]:
         "d_g_z": d_g_z,
         "seconds": result.seconds,
         "images_per_s": float(np.median(history[:, 6])) if steps else float("nan"),
-        "fid": result.fid,
+        "fid": result.scores.get("fid"),
+        "inception_score": result.scores.get("inception_score"),
     }
 
 

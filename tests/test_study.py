@@ -132,8 +132,30 @@ def test_run_study_trains_each_variant_from_the_same_seed_and_writes_one_csv_row
 def test_eval_without_a_cached_classifier_is_skipped_with_a_note(tmp_path, monkeypatch):
     monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
     notes = []
-    assert study.fid_scorer(log=notes.append) is None
-    assert "skipping the FID" in notes[0] and "no trained classifier" in notes[0]
+    assert study.quality_scorer(log=notes.append) is None
+    assert "skipping the scores" in notes[0] and "no trained classifier" in notes[0]
+
+
+def test_scores_and_grid_come_from_the_averaged_generator_and_reach_the_csv(tmp_path):
+    images = np.random.default_rng(0).uniform(-1, 1, (32, 28, 28, 1)).astype(np.float32)
+    scored = []
+
+    def scorer(gan, config):
+        scored.append({k: np.array(v) for k, v in gan.generator.params.items()})
+        return {"fid": 12.5, "inception_score": float(len(scored))}
+
+    variants = study.parse_vary(["lr=2e-4"])
+    results = study.run_study(tiny_config(ema=0.5), variants, images, tmp_path, steps=3, scorer=scorer,
+                              progress=False, log=lambda s: None)
+
+    arrays = checkpoint.load(results[0].out_dir / "checkpoint.npz").arrays
+    averaged = {k: arrays[f"model/generator_ema/params/{k}"] for k in scored[0]}
+    trained = generator_params(results[0].out_dir)
+    for key, value in scored[0].items():
+        np.testing.assert_array_equal(value, averaged[key])
+    assert any(not np.array_equal(scored[0][k], trained[k]) for k in trained)
+    row = read_csv(tmp_path / "study.csv")[0]
+    assert (row["fid"], row["inception_score"]) == ("12.5", "1")
 
 
 def run_example(example, argv, capsys):
