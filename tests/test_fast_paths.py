@@ -180,3 +180,34 @@ def test_pad_hw_zeroes_only_the_border_and_equals_np_pad(ph: tuple[int, int], pw
     for _ in range(3):  # leave NaN garbage in freed memory of the size pad_hw asks for
         np.full(shape, np.nan, np.float32)
     np.testing.assert_array_equal(pad_hw(x, ph, pw), np.pad(x, ((0, 0), ph, pw, (0, 0))))
+
+
+def test_fourier_layers_share_their_call_local_temporaries_without_mixing_them_up() -> None:
+    """Two Fourier layers of different sizes in one network, trained forward then backward,
+    give the reference's output and every gradient: what must outlive a call (the spectra for
+    the kernel gradient) is not in the shared scratch."""
+
+    def network(algorithm: str) -> nn.Sequential:
+        return nn.Sequential([nn.Conv2DTranspose(24, 4, 2, "same", algorithm=algorithm),
+                              nn.Conv2DTranspose(16, 4, 2, "same", algorithm=algorithm)])
+
+    shape = (3, 4, 4, 32)
+    with backend.default_float("float64"):
+        fast, reference = network("fourier"), network("reference")
+        fast.build_for(shape[1:])
+        reference.build_for(shape[1:])
+    for name, value in fast.params.items():
+        value[...] = RNG.standard_normal(value.shape)
+        reference.params[name][...] = value
+    x = RNG.standard_normal(shape)
+    dy = RNG.standard_normal((3, 16, 16, 16))
+
+    y = fast.forward(x, training=True)
+    dx = fast.backward(dy)
+
+    np.testing.assert_allclose(y, reference.forward(x, training=True), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dx, reference.backward(dy), rtol=1e-10, atol=1e-10)
+    for name, grad in reference.grads.items():
+        np.testing.assert_allclose(fast.grads[name], grad, rtol=1e-10, atol=1e-10)
+    first, second = (layer.products for layer in fast.layers)
+    assert isinstance(first, fourier.Fourier) and isinstance(second, fourier.Fourier)

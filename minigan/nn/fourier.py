@@ -60,7 +60,7 @@ import numpy as np
 from minigan.backend import get_array_module
 from minigan.backend import xp as backend_xp
 from minigan.nn.im2col import Geometry
-from minigan.nn.workspace import Workspace
+from minigan.nn.workspace import SCRATCH, Workspace
 
 #: The block products must be matrix products worth the name: at least this many channels in and out.
 MIN_CHANNELS = 16
@@ -192,7 +192,7 @@ class Fourier:
         self.t_k = xp.asarray(spectrum_rows(grid, taps), dtype=dtype)  # (3B, kh*kw)
         self.u_y = xp.asarray(inverse_columns(grid, outputs), dtype=dtype)  # (Ho*Wo/(sh*sw), 3B)
         self.tap_phase = xp.asarray([r * sw + q for r, _ in rows for q, _ in cols])  # each tap's phase block
-        self.workspace = Workspace()  # the large temporaries, reused from call to call
+        self.workspace = Workspace()  # what outlives a call: the spectra kept for the kernel gradient
         self._phase_kernels: dict[bool, Any] = {}  # see _phase_kernel: zero-filled once
         self._remembered: dict[str, tuple[Any, Any]] = {}  # side -> (array, its spectrum)
 
@@ -203,7 +203,7 @@ class Fourier:
         (s_h a + r_h, s_w b + r_w) of every image, in the workspace array ``name``."""
         xp = get_array_module(a)
         (n, h, w, c), (sh, sw) = a.shape, strides
-        out = self.workspace.get(name, (h // sh * (w // sw), n * sh * sw * c), a.dtype, xp)
+        out = SCRATCH.get(name, (h // sh * (w // sw), n * sh * sw * c), a.dtype, xp)
         phases = a.reshape(n, h // sh, sh, w // sw, sw, c).transpose(1, 3, 0, 2, 4, 5)
         xp.copyto(out.reshape(phases.shape), phases)
         return out
@@ -223,7 +223,7 @@ class Fourier:
         """khat (3B, C, sh*sw*F) from a (kh, kw, F, C) kernel, or its transpose (3B, sh*sw*F, C)."""
         taps, c = kernel.shape[0] * kernel.shape[1], kernel.shape[-1]
         blocks = self._phase_kernel(kernel, transposed)
-        khat = self.workspace.matmul(self.t_k, blocks.reshape(taps, -1), "khat_t" if transposed else "khat")
+        khat = SCRATCH.matmul(self.t_k, blocks.reshape(taps, -1), "khat_t" if transposed else "khat")
         return khat.reshape(self.blocks, -1, c) if transposed else khat.reshape(self.blocks, c, -1)
 
     def _phase_kernel(self, kernel: Any, transposed: bool) -> Any:
@@ -265,12 +265,12 @@ class Fourier:
 
     def _small_image(self, spectrum: Any, shape: tuple[int, ...]) -> Any:
         """Step 1 transposed: (3B, N, C) -> a new (N, H, W, C) array."""
-        pixels = self.workspace.matmul(self.t_x.T, spectrum.reshape(self.blocks, -1), "small")
+        pixels = SCRATCH.matmul(self.t_x.T, spectrum.reshape(self.blocks, -1), "small")
         return self._from_pixels(pixels, shape, (1, 1))
 
     def _big_image(self, spectrum: Any, shape: tuple[int, ...]) -> Any:
         """Step 3: (3B, N, sh*sw*F) -> a new (N, Ho, Wo, F) array."""
-        pixels = self.workspace.matmul(self.u_y, spectrum.reshape(self.blocks, -1), "big")
+        pixels = SCRATCH.matmul(self.u_y, spectrum.reshape(self.blocks, -1), "big")
         return self._from_pixels(pixels, shape, self.strides)
 
     # The three functions of minigan.nn.functional.
@@ -278,15 +278,15 @@ class Fourier:
     def conv2d(self, x: Any, kernel: Any) -> Any:
         """Big side (N, Ho, Wo, F) -> small side (N, H, W, C): the three steps transposed."""
         g = self.geometry
-        product = self.workspace.matmul(self._spectrum(x, "big"), self._kernel_blocks(kernel, transposed=True),
-                                        "small_product")
+        product = SCRATCH.matmul(self._spectrum(x, "big"), self._kernel_blocks(kernel, transposed=True),
+                                 "small_product")
         return self._small_image(product, (x.shape[0], *g.out_hw, g.filters))
 
     def conv2d_transpose(self, dy: Any, kernel: Any) -> Any:
         """Small side (N, H, W, C) -> big side (N, Ho, Wo, F): steps 1-3."""
         g = self.geometry
-        product = self.workspace.matmul(self._spectrum(dy, "small"), self._kernel_blocks(kernel, transposed=False),
-                                        "big_product")
+        product = SCRATCH.matmul(self._spectrum(dy, "small"), self._kernel_blocks(kernel, transposed=False),
+                                 "big_product")
         return self._big_image(product, (dy.shape[0], *g.in_hw, g.channels))
 
     def conv2d_kernel_grad(self, x: Any, dy: Any) -> Any:
@@ -296,6 +296,6 @@ class Fourier:
         (kh, kw), f, c = self.geometry.kernel_hw, self.geometry.channels, self.geometry.filters
         big, small = self._remembered_spectrum(x, "big"), self._remembered_spectrum(dy, "small")
         self._remembered.clear()
-        dkhat = self.workspace.matmul(big.transpose(0, 2, 1), small, "dkhat")  # (3B, sh*sw*F, C)
+        dkhat = SCRATCH.matmul(big.transpose(0, 2, 1), small, "dkhat")  # (3B, sh*sw*F, C)
         per_phase = (self.t_k.T @ dkhat.reshape(self.blocks, -1)).reshape(kh * kw, -1, f, c)
         return per_phase[xp.arange(kh * kw), self.tap_phase].reshape(kh, kw, f, c)
