@@ -70,7 +70,7 @@ def test_ema_averages_g_without_changing_training_and_resumes_exactly(images, tm
     averaged.callbacks.append(AfterFirstStep())
     averaged.fit()
     assert_bit_identical(weights(averaged), weights(plain))  # training never sees the average
-    # after one step: avg = 0.9 * theta_0 + 0.1 * theta_1, theta_1 unknown here: check against the first update
+    # after one step the average has moved from theta_0 towards theta_1 (the formula: the test below)
     key = next(iter(initial))
     assert not np.array_equal(first[key], initial[key])
     assert not np.array_equal(ema.params[key], averaged.gan.generator.params[key])
@@ -95,23 +95,42 @@ def test_ema_averages_g_without_changing_training_and_resumes_exactly(images, tm
     assert_bit_identical(resumed_ema.params, ema.params)
 
 
-def test_ema_update_is_the_exponential_moving_average_formula(images):
+def test_ema_update_is_the_moving_average_formula_of_weights_and_running_statistics(images):
     trainer = make_trainer(tiny_config(ema=0.75, epochs=1), images)
     ema = next(c for c in trainer.callbacks if isinstance(c, EMA))
     trajectory = []
 
     class Record(Callback):
         def on_step_end(self, trainer, stats):
-            trajectory.append({k: v.copy() for k, v in trainer.gan.generator.params.items()})
+            generator = trainer.gan.generator
+            trajectory.append({k: v.copy() for k, v in (*generator.params.items(), *generator.state.items())})
 
-    theta_0 = {k: v.copy() for k, v in trainer.gan.generator.params.items()}
+    generator = trainer.gan.generator
+    start = {k: v.copy() for k, v in (*generator.params.items(), *generator.state.items())}
     trainer.callbacks.append(Record())
     trainer.fit()
-    for key in theta_0:
-        expected = theta_0[key].astype(np.float64)
-        for theta in trajectory:
-            expected = 0.75 * expected + 0.25 * theta[key]
-        np.testing.assert_allclose(ema.params[key], expected, rtol=1e-5, atol=1e-6)
+    assert generator.state and len(trajectory) > 3
+    averaged = {**ema.params, **ema.state}
+    for key in start:
+        expected = start[key].astype(np.float64)
+        for t, theta in enumerate(trajectory, start=1):
+            decay = min(0.75, (1 + t) / (10 + t))  # TensorFlow's num_updates warm-up
+            expected = decay * expected + (1 - decay) * theta[key]
+        np.testing.assert_allclose(averaged[key], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_sampling_uses_the_averaged_running_statistics_and_restores_g_own(images):
+    trainer = make_trainer(tiny_config(ema=0.9, epochs=1), images)
+    trainer.fit()
+    ema = next(c for c in trainer.callbacks if isinstance(c, EMA))
+    state = trainer.gan.generator.state
+    own = {k: v.copy() for k, v in state.items()}
+    key = next(k for k in state if "moving_mean" in k)
+    assert not np.array_equal(ema.state[key], own[key])
+
+    with trainer.sampling() as gan:
+        np.testing.assert_array_equal(gan.generator.state[key], ema.state[key])
+    assert_bit_identical(dict(trainer.gan.generator.state), own)
 
 
 def read_events(folder) -> list:
