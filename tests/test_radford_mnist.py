@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from minigan import checkpoint, cli_args, models
+from minigan.data import load_fashion_mnist, load_mnist
 from minigan.data.resize import interpolation_matrix, resize_images
+from minigan.recipes import RECIPES, radford_networks
+
+LOADERS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
 
 # -- resize_images ------------------------------------------------------------------------------------
 
@@ -107,3 +114,75 @@ def test_integer_images_become_float32_without_rescaling():
 def test_bad_shapes_and_sizes_are_refused(images, size, message):
     with pytest.raises(ValueError, match=message):
         resize_images(images, size)
+
+
+# -- the dcgan_images recipe on MNIST and Fashion-MNIST -----------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def data_root(mnist_dir) -> Path:
+    """MINIGAN_DATA, holding mnist/ (else skipped by ``mnist_dir``) and fashion_mnist/ (else skipped)."""
+    root = mnist_dir.parent
+    if not (root / "fashion_mnist").is_dir():
+        pytest.skip(f"no Fashion-MNIST folder at {root / 'fashion_mnist'}")
+    return root
+
+
+def options(data: str | list[str], size: int, root: Path | None = None, **more) -> dict:
+    """The recipe's default options with ``--data data --size size --width 0.0625``."""
+    data = [data] if isinstance(data, str) else data
+    return {**RECIPES["dcgan_images"].defaults_for(), "data": data, "size": size, "width": 0.0625, "data_dir": root,
+            **more}
+
+
+@pytest.mark.parametrize("data", ["mnist", "fashion-mnist"])
+@pytest.mark.parametrize("size", [32, 64])
+def test_mnist_and_fashion_mnist_train_one_channel_networks_on_resized_images(data, size, data_root):
+    recipe = RECIPES["dcgan_images"]
+    opts = options(data, size, data_root, limit=50)
+
+    config = recipe.config(opts)
+    images, labels = recipe.data(opts)
+
+    g, d = models.build(config.generator), models.build(config.discriminator)
+    assert config.generator["kwargs"]["image_shape"] == config.discriminator["kwargs"]["image_shape"] == [size, size, 1]
+    assert g.forward(np.zeros((2, config.latent_dim), np.float32), training=False).shape == (2, size, size, 1)
+    assert tuple(d.input_shape) == (size, size, 1)
+    assert labels is None and images.shape == (50, size, size, 1) and images.dtype == np.float32
+    assert images.min() >= -1 and images.max() <= 1 and images.min() < -0.99 and images.max() > 0.9
+    first, _ = LOADERS[data]("train", root=data_root)  # the first 50 of the training split, resized
+    np.testing.assert_allclose(images, resize_images(first[:50], size), atol=1e-6)
+    assert config.options["data"] == [data]  # stored: --eval-every and evaluate pick the reference from it
+
+
+def test_colour_sources_keep_three_channels_and_their_own_size():
+    assert radford_networks(options("svhn", 32))[0]["kwargs"]["image_shape"] == [32, 32, 3]
+    assert radford_networks(options(["folder", "faces"], 64))[1]["kwargs"]["image_shape"] == [64, 64, 3]
+    with pytest.raises(ValueError, match="cifar10 images are 32x32"):
+        radford_networks(options("cifar10", 64))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--data", "mnist", "faces"], "expected 'cifar10', 'svhn', 'mnist', 'fashion-mnist' or 'folder PATH'"),
+    (["--data", "kmnist"], "expected one of cifar10, svhn, mnist, fashion-mnist, folder, got 'kmnist'"),
+])
+def test_bad_data_options_name_every_source(argv, message, tmp_path, capsys):
+    assert cli_args.main(RECIPES["dcgan_images"], [*argv, "--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_tiny_run_on_mnist_at_32_trains_a_one_channel_generator(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    argv = ["--data", "mnist", "--size", "32", "--width", "0.0625", "--limit", "256", "--batch-size", "64",
+            "--epochs", "1", "--data-dir", str(mnist_dir.parent), "--no-progress", "--out", str(out)]
+
+    assert cli_args.main(RECIPES["dcgan_images"], argv) == 0
+
+    meta = checkpoint.load(out / "checkpoint.npz").meta
+    assert meta["step"] == 4  # 256 images in batches of 64
+    assert meta["config"]["generator"]["kwargs"]["image_shape"] == [32, 32, 1]
+    assert meta["config"]["options"]["data"] == ["mnist"]
+    from PIL import Image
+
+    grid = Image.open(out / "samples" / "epoch_001.png")
+    assert grid.mode == "L" and grid.size == (8 * 34 + 2, 8 * 34 + 2)  # 8x8 samples of 32x32, gray
