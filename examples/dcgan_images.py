@@ -17,7 +17,8 @@ batch 128. ``--label-smoothing 0.1`` gives one-sided label smoothing. A folder i
 lazily, one batch at a time (each image resized and centre-cropped to ``--size``), or decoded
 once into ``--cache``. ``--eval-every N`` scores an MNIST or Fashion-MNIST run with the MNIST
 classifier, its samples resized back to 28x28 (FID against the dataset's own test images), as
-``python -m minigan evaluate runs/dcgan_images/checkpoint.npz`` does. Outputs, options and resume as examples/mnist_dcgan.py (``--help``).
+``python -m minigan evaluate runs/dcgan_images/checkpoint.npz`` does. Outputs, options and
+resume as examples/mnist_dcgan.py (``--help``).
 The recipe (networks, data, defaults) is ``minigan.recipes.RECIPES["dcgan_images"]``.
 """
 
