@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from minigan import models
@@ -179,7 +180,9 @@ MNIST_CDCGAN = Recipe(
 )
 
 
-IMAGE_SOURCES = ("cifar10", "svhn", "folder")
+IMAGE_SOURCES = ("cifar10", "svhn", "mnist", "fashion-mnist", "folder")
+#: The one-channel sources: 28x28 images resized to ``--size``.
+GRAYSCALE_SOURCES = ("mnist", "fashion-mnist")
 
 
 def data_source(options: Options) -> tuple[str, str | None]:
@@ -189,25 +192,28 @@ def data_source(options: Options) -> tuple[str, str | None]:
     if not data or data[0] not in IMAGE_SOURCES:
         raise ValueError(f"--data: expected one of {', '.join(IMAGE_SOURCES)}, got {' '.join(map(str, data))!r}")
     if (data[0] == "folder") != (len(data) == 2) or len(data) > 2:
-        raise ValueError(f"--data: expected 'cifar10', 'svhn' or 'folder PATH', got {' '.join(map(str, data))!r}")
+        raise ValueError("--data: expected 'cifar10', 'svhn', 'mnist', 'fashion-mnist' or 'folder PATH', "
+                         f"got {' '.join(map(str, data))!r}")
     return data[0], data[1] if len(data) == 2 else None
 
 
 def radford_networks(options: Options) -> Specs:
-    """Radford et al.'s G and D for ``size`` x ``size`` RGB images at ``width``."""
+    """Radford et al.'s G and D for ``size`` x ``size`` images at ``width``: RGB, or one channel
+    for MNIST and Fashion-MNIST."""
     name, _ = data_source(options)
     size = options["size"]
-    if name != "folder" and size != 32:
+    if name in ("cifar10", "svhn") and size != 32:
         raise ValueError(f"--size: {name} images are 32x32, expected --size 32, got {size}")
-    shape = (size, size, 3)
+    shape = (size, size, 1 if name in GRAYSCALE_SOURCES else 3)
     kw = {"width": options["width"], "kernel_size": options["kernel_size"]}
     return (models.spec("radford_generator", latent_dim=options["latent_dim"], image_shape=shape, **kw),
             models.spec("radford_discriminator", image_shape=shape, **kw))
 
 
-def colour_images(options: Options) -> tuple[Any, None]:
-    """The training images: an array (CIFAR-10, SVHN) or a lazy :class:`~minigan.data.ImageFolder`."""
-    from minigan.data import ImageFolder, load_cifar10, load_svhn
+def radford_images(options: Options) -> tuple[Any, None]:
+    """The training images: an array (CIFAR-10, SVHN; MNIST and Fashion-MNIST resized from 28x28
+    to ``size`` x ``size``, one channel) or a lazy :class:`~minigan.data.ImageFolder`."""
+    from minigan.data import ImageFolder, load_cifar10, load_fashion_mnist, load_mnist, load_svhn, resize_images
 
     name, path = data_source(options)
     limit = options["limit"]
@@ -218,19 +224,26 @@ def colour_images(options: Options) -> tuple[Any, None]:
         if limit:
             folder.paths = folder.paths[:limit]  # the first N files in sorted path order
         return folder, None
-    images, _ = (load_cifar10 if name == "cifar10" else load_svhn)("train", root=options["data_dir"])
-    return (images[:limit] if limit else images), None
+    loader = {"cifar10": load_cifar10, "svhn": load_svhn, "mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
+    images, _ = loader[name]("train", root=options["data_dir"])
+    images = images[:limit] if limit else images
+    if name in GRAYSCALE_SOURCES:
+        images = np.clip(resize_images(images, options["size"]), -1, 1)  # in [-1, 1] despite rounding
+    return images, None
 
 
 DCGAN_IMAGES = Recipe(
     "dcgan_images",
-    "Train the DCGAN of Radford et al. on CIFAR-10, SVHN or a folder of images with minigan.",
+    "Train the DCGAN of Radford et al. on CIFAR-10, SVHN, a folder of images, or MNIST / Fashion-MNIST "
+    "resized to 32x32 or 64x64 (one channel) with minigan.",
     networks=radford_networks,
-    data=colour_images,
+    data=radford_images,
     settings=(
         WIDTH, LIMIT,
-        Setting("data", "svhn", "training images: cifar10, svhn or folder PATH", nargs="+", vary=False),
-        Setting("size", 32, "image height and width (cifar10 and svhn: 32)", choices=(32, 64)),
+        Setting("data", "svhn", "training images: cifar10, svhn, mnist, fashion-mnist (one channel, resized "
+                "to --size) or folder PATH", nargs="+", vary=False),
+        Setting("size", 32, "image height and width (cifar10 and svhn: 32; mnist and fashion-mnist: their "
+                "28x28 images resized to it)", choices=(32, 64)),
         Setting("kernel_size", 4, "kernel size of every (transposed) convolution", choices=(4, 5)),
         Setting("cache", None, "folder mode: decode the images once into this .npy file (uint8) and memory-map it",
                 kind=str, vary=False),

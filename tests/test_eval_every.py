@@ -114,13 +114,14 @@ def test_scoring_leaves_the_training_bit_identical_and_resume_keeps_the_figures(
         np.testing.assert_array_equal(resumed.gan.generator.params[key], value)
 
 
-def test_default_scorer_needs_mnist_sized_images():
+def test_default_scorer_refuses_colour_images():
     config = tiny_config(
         generator=models.spec("dcgan_generator", latent_dim=8, width=1 / 32, image_shape=(32, 32, 3)),
         discriminator=models.spec("dcgan_discriminator", width=1 / 16, image_shape=(32, 32, 3)),
     )
     colour = np.zeros((16, 32, 32, 3), np.float32)
-    with pytest.raises(ValueError, match=r"need images \(28, 28, 1\); got \(32, 32, 3\)"):
+    with pytest.raises(ValueError, match=r"need images \(28, 28, 1\), or square one-channel images \(S, S, 1\) "
+                                         r"to resize to 28x28; got \(32, 32, 3\)"):
         Trainer(build_gan(config), colour, config, progress=False)
 
 

@@ -191,7 +191,7 @@ def test_dcgan_images_trains_on_cifar10_batches(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--data", "folder"], "expected 'cifar10', 'svhn' or 'folder PATH'"),
+    (["--data", "folder"], "expected 'cifar10', 'svhn', 'mnist', 'fashion-mnist' or 'folder PATH'"),
     (["--data", "svhn", "--size", "64"], "svhn images are 32x32"),
 ])
 def test_dcgan_images_bad_data_options_are_one_error(argv, message, tmp_path, capsys):

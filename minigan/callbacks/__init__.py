@@ -91,7 +91,10 @@ def default_callbacks(trainer: Trainer, progress: bool = True, evaluate: Any = N
     if config.ema:
         callbacks.append(EMA(config.ema))
     if config.eval_every and writer:
-        evaluate = evaluate or mnist_evaluate(trainer.batches.images.shape[1:])
+        from minigan.evaluate.scores import trained_dataset
+
+        # MNIST or Fashion-MNIST test images as the reference, as the recipe's --data / --dataset say.
+        evaluate = evaluate or mnist_evaluate(trainer.batches.images.shape[1:], trained_dataset(config.options))
         callbacks.append(QualityScores(config.eval_every, config.eval_samples, evaluate))
     if out is not None and writer:
         callbacks += [SampleGrids(out / "samples", config.sample_every), HistoryFiles(out)]

@@ -71,10 +71,38 @@ def check_images(images: Any, what: str = "images") -> np.ndarray:
             f"{what}: expected float images of shape (N, 28, 28, 1) in [-1, 1], got {array.dtype} of shape "
             f"{array.shape}"
         )
+    _check_range(array, what)
+    return array.astype(np.float32, copy=False)
+
+
+def _check_range(array: np.ndarray, what: str) -> None:
     low, high = float(array.min()), float(array.max())
     if low < -1.01 or high > 1.01 or not np.isfinite(low + high):
         raise ValueError(f"{what}: expected pixel values in [-1, 1], got values from {low:g} to {high:g}")
-    return array.astype(np.float32, copy=False)
+
+
+def is_resizable(image_shape: Any) -> bool:
+    """Whether images of ``image_shape`` (H, W, C) are square and one-channel: (S, S, 1), S >= 1."""
+    shape = tuple(image_shape)
+    return len(shape) == 3 and shape[0] == shape[1] >= 1 and shape[2] == 1
+
+
+def resized_for_classifier(images: Any, what: str = "images", log: Callable[[str], None] | None = None) -> np.ndarray:
+    """:func:`check_images` of ``images``, square one-channel images (N, S, S, 1) (or (N, S, S)) of
+    another size S first resized to 28x28 (:func:`minigan.data.resize_images`: bilinear, widened
+    when shrinking), which ``log`` is told; other shapes are refused as :func:`check_images` does."""
+    from minigan.data import resize_images
+
+    array = backend.as_numpy(images)
+    if array.ndim == 3:
+        array = array[..., None]
+    shape = array.shape[1:]
+    if array.ndim == 4 and len(array) and array.dtype.kind == "f" and is_resizable(shape) and shape != IMAGE_SHAPE:
+        _check_range(array, what)  # before resizing can average an outlier away
+        if log is not None:
+            log(f"note: {what}: images {shape} resized to {IMAGE_SHAPE} for the MNIST classifier")
+        array = resize_images(array, IMAGE_SHAPE[0])
+    return check_images(array, what)
 
 
 class Classifier:

@@ -13,24 +13,33 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from minigan import backend, sampling
+from minigan import backend, checkpoint, sampling
 from minigan.atomic import atomic_path
 from minigan.evaluate.classifier import (
     cache_path,
-    check_images,
     get_classifier,
     load_classifier,
     load_mnist_split,
+    resized_for_classifier,
     train_and_cache,
 )
 from minigan.evaluate.conditional import sampled_labels
 from minigan.evaluate.fid import frechet_distance
-from minigan.evaluate.scores import evaluate_samples, format_report, mnist_test_reference, reference_statistics
+from minigan.evaluate.scores import (
+    REFERENCE_DATASETS,
+    dataset_reference,
+    evaluate_samples,
+    format_report,
+    load_split,
+    reference_statistics,
+    trained_dataset,
+)
 
 
 def add_train_classifier_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -54,9 +63,12 @@ def add_evaluate_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="score generated MNIST images (FID, Inception Score, mode coverage)",
         description="Score generated images against the MNIST test set with minigan's own classifier: "
         "FID of its penultimate features, Inception Score exp(E KL(p(y|x) || p(y))), predicted-class "
-        "histogram and mean confidence. Real MNIST training images are scored beside them as the floor.",
+        "histogram and mean confidence. Real MNIST training images are scored beside them as the floor. "
+        "Square one-channel images of another size (a DCGAN trained at 32x32 or 64x64) are resized to "
+        "28x28 first; a checkpoint of a Fashion-MNIST run is scored against the Fashion-MNIST test set.",
     )
-    parser.add_argument("source", help="a .npy of images (N, 28, 28, 1) in [-1, 1], or a trainer checkpoint .npz")
+    parser.add_argument("source", help="a .npy of images (N, 28, 28, 1) in [-1, 1] (or (N, S, S, 1), resized to "
+                        "28x28), or a trainer checkpoint .npz")
     parser.add_argument("-n", "--num-images", type=int, default=10_000, help="images to score (default 10000)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed when sampling a checkpoint (default 0)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
@@ -84,8 +96,11 @@ def run_train_classifier(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_samples(source: str | os.PathLike, n: int, seed: int = 0) -> np.ndarray:
-    """Images to score from ``source``: a .npy of images, or ``n`` samples of a checkpoint's generator."""
+def load_samples(
+    source: str | os.PathLike, n: int, seed: int = 0, log: Callable[[str], None] | None = None
+) -> np.ndarray:
+    """Images to score from ``source``: a .npy of images, or ``n`` samples of a checkpoint's generator;
+    as 28x28 images (:func:`~minigan.evaluate.classifier.resized_for_classifier`, which tells ``log``)."""
     path = Path(source)
     if not path.is_file():
         raise ValueError(f"evaluate: {path} does not exist (expected a .npy of images or a checkpoint .npz)")
@@ -94,41 +109,57 @@ def load_samples(source: str | os.PathLike, n: int, seed: int = 0) -> np.ndarray
             images = np.load(path, allow_pickle=False)
         except (ValueError, OSError, EOFError):  # NumPy's own message would advise allow_pickle=True
             raise ValueError(f"evaluate: {path}: not a readable .npy array (truncated or corrupt)") from None
-        return check_images(images, str(path))
+        return resized_for_classifier(images, str(path), log)
     if path.suffix == ".npz":
-        return sample_checkpoint(path, n, seed)
+        return sample_checkpoint(path, n, seed, log)
     raise ValueError(f"evaluate: expected a .npy of images or a checkpoint .npz, got {path.name}")
 
 
-def sample_checkpoint(path: Path, n: int, seed: int = 0) -> np.ndarray:
+def sample_checkpoint(path: Path, n: int, seed: int = 0, log: Callable[[str], None] | None = None) -> np.ndarray:
     """``n`` images ``G(z)``, ``z ~ N(0, 1)`` seeded by ``seed``, from the generator of the trainer's
-    checkpoint at ``path`` (in inference mode); a conditional generator draws the classes in turn."""
+    checkpoint at ``path`` (in inference mode); a conditional generator draws the classes in turn.
+    A generator of square one-channel images of another size (32x32, 64x64) has them resized to
+    28x28, which ``log`` is told."""
     loaded = sampling.load_generator(path)  # CheckpointError is a ValueError naming the file
     images = sampling.draw(loaded, n, seed, sampling.class_labels(loaded, None, n, per_class=1))
-    return check_images(backend.as_numpy(images), str(path))
+    return resized_for_classifier(backend.as_numpy(images), str(path), log)
+
+
+def reference_dataset(source: str | os.PathLike) -> str:
+    """The dataset whose test split ``source`` is scored against: a checkpoint's own training data
+    (:func:`~minigan.evaluate.scores.trained_dataset` of its stored options), else "mnist"."""
+    path = Path(source)
+    if path.suffix != ".npz":
+        return "mnist"
+    return trained_dataset(checkpoint.load(path).meta.get("config", {}).get("options", {}))
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Score ``args.source`` and print the figures beside those of real MNIST images."""
     if args.num_images < 2:
         raise ValueError(f"evaluate: expected --num-images >= 2, got {args.num_images}")
-    images = load_samples(args.source, args.num_images, args.seed)
+    images = load_samples(args.source, args.num_images, args.seed, log=print)
     if len(images) < args.num_images:
         print(f"note: {args.source} holds {len(images)} images, fewer than {args.num_images}")
+    dataset = reference_dataset(args.source)
+    name = REFERENCE_DATASETS[dataset]
+    if dataset != "mnist":
+        print(f"note: {Path(args.source).name} trained on {name}: FID against the {name} test set, "
+              f"features of the MNIST classifier")
     classifier = get_classifier()
-    reference = mnist_test_reference(classifier)
+    reference = dataset_reference(classifier, dataset)
     labels = sampled_labels(args.source, len(images))  # a conditional checkpoint's classes, else None
     result = evaluate_samples(images, classifier, n=args.num_images, reference=reference, labels=labels)
-    train_images, train_labels = load_mnist_split("train")
+    train_images, train_labels = load_mnist_split("train") if dataset == "mnist" else load_split(dataset, "train")
     floor_labels = None if labels is None else train_labels[: result["n"]]
     floor = reference_statistics(classifier, train_images[: result["n"]], floor_labels)
     result["reference"] = {
         **floor.scores,
         "fid": frechet_distance(floor.mu, floor.cov, reference.mu, reference.cov),
-        "images": f"the first {result['n']} MNIST training images (FID against the test set)",
+        "images": f"the first {result['n']} {name} training images (FID against the test set)",
     }
-    print(format_report(result, Path(args.source).name[:14], "real MNIST"))
-    print(f"(real MNIST: {result['reference']['images']}, the floor)")
+    print(format_report(result, Path(args.source).name[:14], f"real {name}"))
+    print(f"(real {name}: {result['reference']['images']}, the floor)")
     if args.json:
         write_json(result, args.json)
     return 0

@@ -8,7 +8,8 @@ With ``p(y|x_n)`` the classifier's class probabilities (N, K) of N images::
     histogram   = counts of argmax_y p(y|x_n) per class            (mode coverage)
     confidence  = mean_n max_y p(y|x_n)
     FID         = Frechet distance between the Gaussians of the penultimate features of
-                  the images and of the reference (MNIST test) images (see fid.py)
+                  the images and of the reference (MNIST test) images (see fid.py);
+                  for a Fashion-MNIST run, the Fashion-MNIST test images (:func:`dataset_reference`)
 
 With the classes the images were drawn for (a conditional generator's), also the label
 accuracy and within-class diversity of conditional.py, from the same inference pass.
@@ -86,17 +87,48 @@ def reference_statistics(classifier: Classifier, images: Any, labels: Any = None
     return Reference(mu, cov, scores)
 
 
-_REFERENCES: dict[int, tuple[Classifier, Reference]] = {}
+#: The datasets a reference can be the test split of: name (as ``--data`` / ``--dataset`` spell it) -> label.
+REFERENCE_DATASETS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+
+
+def trained_dataset(options: dict[str, Any]) -> str:
+    """The :data:`REFERENCE_DATASETS` entry a run's recipe options (a checkpoint's ``config["options"]``)
+    trained on: ``"fashion-mnist"`` for ``--data fashion-mnist`` or ``--dataset fashion-mnist``, else
+    ``"mnist"`` (the evaluator's own dataset)."""
+    data = options.get("data", options.get("dataset"))
+    name = data[0] if isinstance(data, (list, tuple)) and data else data
+    return "fashion-mnist" if name == "fashion-mnist" else "mnist"
+
+
+def load_split(dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """``split`` ("train" or "test") of a :data:`REFERENCE_DATASETS` entry: images float32 (N, 28, 28, 1)
+    in [-1, 1] and int64 labels, from the default data folder."""
+    if dataset not in REFERENCE_DATASETS:
+        raise ValueError(f"load_split: expected a dataset in {', '.join(REFERENCE_DATASETS)}, got {dataset!r}")
+    if dataset == "mnist":
+        return load_mnist_split(split)
+    from minigan.data import load_fashion_mnist
+
+    return load_fashion_mnist(split)
+
+
+_REFERENCES: dict[tuple[int, str], tuple[Classifier, Reference]] = {}
+
+
+def dataset_reference(classifier: Classifier, dataset: str = "mnist") -> Reference:
+    """The :class:`Reference` of the 10,000 test images of ``dataset`` (:data:`REFERENCE_DATASETS`)
+    and their labels, memoised per classifier and dataset."""
+    cached = _REFERENCES.get((id(classifier), dataset))
+    if cached is None or cached[0] is not classifier:
+        images, labels = load_split(dataset, "test")
+        cached = (classifier, reference_statistics(classifier, images, labels))
+        _REFERENCES[(id(classifier), dataset)] = cached
+    return cached[1]
 
 
 def mnist_test_reference(classifier: Classifier) -> Reference:
     """The :class:`Reference` of the 10,000 MNIST test images and their labels, memoised per classifier."""
-    cached = _REFERENCES.get(id(classifier))
-    if cached is None or cached[0] is not classifier:
-        images, labels = load_mnist_split("test")
-        cached = (classifier, reference_statistics(classifier, images, labels))
-        _REFERENCES[id(classifier)] = cached
-    return cached[1]
+    return dataset_reference(classifier, "mnist")
 
 
 def evaluate_samples(
@@ -143,16 +175,17 @@ def evaluate_samples(
 def format_report(result: dict[str, Any], name: str = "samples", reference_name: str = "MNIST test") -> str:
     """A plain-text table of :func:`evaluate_samples`' result: the samples beside ``result["reference"]``."""
     ref = result["reference"]
+    w = max(14, len(reference_name) + 2)  # the reference's column: 14 wide unless its name is longer
     rows = [
-        f"{'':<22}{name:>14}{reference_name:>14}",
-        f"{'images':<22}{result['n']:>14,}{ref['n']:>14,}",
-        f"{'FID':<22}{result['fid']:>14.3f}{ref['fid']:>14.3f}",
-        f"{'Inception Score (/10)':<22}{result['inception_score']:>14.3f}{ref['inception_score']:>14.3f}",
-        f"{'mean confidence':<22}{result['mean_confidence']:>14.4f}{ref['mean_confidence']:>14.4f}",
+        f"{'':<22}{name:>14}{reference_name:>{w}}",
+        f"{'images':<22}{result['n']:>14,}{ref['n']:>{w},}",
+        f"{'FID':<22}{result['fid']:>14.3f}{ref['fid']:>{w}.3f}",
+        f"{'Inception Score (/10)':<22}{result['inception_score']:>14.3f}{ref['inception_score']:>{w}.3f}",
+        f"{'mean confidence':<22}{result['mean_confidence']:>14.4f}{ref['mean_confidence']:>{w}.4f}",
         "predicted classes:",
     ]
     for digit, (a, b) in enumerate(zip(result["class_histogram"], ref["class_histogram"], strict=True)):
-        rows.append(f"{'  ' + str(digit):<22}{a / result['n']:>13.1%} {b / ref['n']:>13.1%}")
+        rows.append(f"{'  ' + str(digit):<22}{a / result['n']:>13.1%} {b / ref['n']:>{w - 1}.1%}")
     if "conditional" in result:
         rows.append(format_conditional(result["conditional"], ref.get("conditional")))
     return "\n".join(rows)
