@@ -63,3 +63,23 @@ def mnist_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"no MNIST folder at {path}")
     return path
+
+
+@pytest.fixture
+def stand_in_evaluator(tmp_path, monkeypatch):
+    """Plumbing tests of ``python -m minigan evaluate``: an untrained classifier in a fresh cache and
+    40 random images with labels standing in for every MNIST split. Call it, with the images' value
+    range if needed; it returns the stand-in (images, labels)."""
+    from minigan.evaluate import Classifier, build_model, cache_path, cli, save_classifier, scores
+
+    def install(low: float = -1.0, high: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
+        save_classifier(Classifier(build_model()), cache_path())
+        rng = np.random.default_rng(0)
+        fake = rng.uniform(low, high, (40, 28, 28, 1)).astype(np.float32), rng.integers(0, 10, 40)
+        monkeypatch.setattr(cli, "load_mnist_split", lambda split: fake)
+        monkeypatch.setattr(scores, "load_mnist_split", lambda split: fake)
+        monkeypatch.setattr(scores, "_REFERENCES", {})
+        return fake
+
+    return install

@@ -8,14 +8,10 @@ import pytest
 
 from minigan import checkpoint, models
 from minigan.evaluate import (
-    Classifier,
-    build_model,
     cache_path,
     classifier,
     cli,
     conditional_scores,
-    save_classifier,
-    scores,
 )
 from minigan.evaluate.conditional import class_indices, sampled_labels
 from minigan.trainer import TrainConfig
@@ -83,15 +79,9 @@ def test_sampled_labels_are_the_classes_in_turn_for_a_conditional_checkpoint_onl
     assert sampled_labels(tmp_path / "samples.npy", 7) is None
 
 
-def test_cli_evaluate_scores_a_conditional_checkpoint_per_class(tmp_path, monkeypatch, capsys):
+def test_cli_evaluate_scores_a_conditional_checkpoint_per_class(tmp_path, stand_in_evaluator, capsys):
     """Plumbing only: an untrained classifier and random "MNIST" stand in for the real ones."""
-    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
-    save_classifier(Classifier(build_model()), cache_path())
-    rng = np.random.default_rng(0)
-    fake_mnist = rng.uniform(-1, 1, (40, 28, 28, 1)).astype(np.float32), rng.integers(0, 10, 40)
-    monkeypatch.setattr(cli, "load_mnist_split", lambda split: fake_mnist)
-    monkeypatch.setattr(scores, "load_mnist_split", lambda split: fake_mnist)
-    monkeypatch.setattr(scores, "_REFERENCES", {})
+    fake_mnist = stand_in_evaluator()
     config = TrainConfig(
         generator=models.spec("mlp_generator", latent_dim=4, hidden=[8], num_classes=10, label_units=4),
         discriminator=models.spec("mlp_discriminator", hidden=[4], num_classes=10),

@@ -143,14 +143,10 @@ def test_get_classifier_reads_the_cache_once_and_refuses_to_guess_when_it_is_mis
     assert classifier.get_classifier(train_if_missing=False) is first
 
 
-def test_cli_evaluate_prints_and_writes_figures_beside_the_reference(tmp_path, monkeypatch, capsys):
+def test_cli_evaluate_prints_and_writes_figures_beside_the_reference(tmp_path, stand_in_evaluator, capsys):
     """Plumbing only: an untrained classifier and random "MNIST" stand in for the real ones."""
-    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
-    save_classifier(Classifier(build_model()), cache_path())
+    stand_in_evaluator()
     rng = np.random.default_rng(0)
-    fake_mnist = rng.uniform(-1, 1, (40, 28, 28, 1)).astype(np.float32), rng.integers(0, 10, 40)
-    monkeypatch.setattr(cli, "load_mnist_split", lambda split: fake_mnist)
-    monkeypatch.setattr(scores, "load_mnist_split", lambda split: fake_mnist)
     samples = tmp_path / "samples.npy"
     np.save(samples, rng.uniform(-1, 1, (30, 28, 28, 1)).astype(np.float32))
 

@@ -15,7 +15,7 @@ from minigan import callbacks, checkpoint, cli_args, models
 from minigan.callbacks.quality import mnist_evaluate
 from minigan.data import load_fashion_mnist, load_mnist
 from minigan.data.resize import interpolation_matrix, resize_images
-from minigan.evaluate import Classifier, build_model, cache_path, classifier, cli, save_classifier, scores
+from minigan.evaluate import cache_path, classifier, cli, scores
 from minigan.evaluate.classifier import resized_for_classifier
 from minigan.evaluate.scores import trained_dataset
 from minigan.recipes import RECIPES, radford_networks
@@ -275,17 +275,12 @@ def test_a_fashion_mnist_run_is_scored_against_fashion_mnist_test_images(data_ro
 
 @pytest.mark.parametrize("data, name", [("mnist", "MNIST"), ("fashion-mnist", "Fashion-MNIST")])
 def test_cli_evaluate_resizes_a_64x64_checkpoint_and_compares_it_with_its_own_data(data, name, tmp_path, monkeypatch,
-                                                                                  capsys):
+                                                                                  stand_in_evaluator, capsys):
     """Plumbing only: an untrained classifier and random stand-ins for the two datasets."""
-    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
-    save_classifier(Classifier(build_model()), cache_path())
-    rng = np.random.default_rng(0)
-    fake = {"mnist": (rng.uniform(-1, 0, (40, 28, 28, 1)).astype(np.float32), rng.integers(0, 10, 40)),
+    rng = np.random.default_rng(1)
+    fake = {"mnist": stand_in_evaluator(-1, 0),
             "fashion-mnist": (rng.uniform(0, 1, (40, 28, 28, 1)).astype(np.float32), rng.integers(0, 10, 40))}
-    monkeypatch.setattr(cli, "load_mnist_split", lambda split: fake["mnist"])
-    monkeypatch.setattr(scores, "load_mnist_split", lambda split: fake["mnist"])
     monkeypatch.setattr(minigan.data, "load_fashion_mnist", lambda split: fake["fashion-mnist"])
-    monkeypatch.setattr(scores, "_REFERENCES", {})
     config = RECIPES["dcgan_images"].config(options(data, 64))
     path = tmp_path / "checkpoint.npz"
     checkpoint.save(path, {"generator": models.build(config.generator)}, {}, {"config": asdict(config)})
