@@ -52,7 +52,7 @@ class Model:
 
 
 ZOO: dict[str, Model] = {
-    "mnist_dcgan_fast": Model("mnist_dcgan", ("--preset", "fast"), (1, 2),
+    "mnist_dcgan_fast": Model("mnist_dcgan", ("--preset", "fast"), (1, 2, 3),
                               "the Quickstart: the tutorial's networks, fast preset"),
     "mnist_gan_mlp": Model("mnist_gan_mlp", (), (1, 5, 10, 25, 50), "Goodfellow et al.'s MLP GAN"),
     "mnist_cgan": Model("mnist_cgan", (), (1, 2, 3, 5, 10, 30), "conditional MLP GAN, y through its own layer"),
