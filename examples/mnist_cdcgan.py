@@ -1,7 +1,7 @@
 """A conditional DCGAN on MNIST: the digit y enters G through its own transposed-convolution
 branch and D as label maps beside the image channels.
 
-    python examples/mnist_cdcgan.py                       # 20 epochs, batch 64, Adam 2e-4 / beta1 0.5
+    python examples/mnist_cdcgan.py                       # 10 epochs, batch 64, Adam 2e-4 / beta1 0.5, lr step decay
     python examples/mnist_cdcgan.py --epochs 1 --limit 12000 --width 0.5
     python examples/mnist_cdcgan.py --resume runs/mnist_cdcgan/checkpoint.npz --epochs 25
 
