@@ -39,11 +39,12 @@ def test_no_arguments_is_the_tutorial(example):
 
 
 def test_fast_preset_sets_radford_settings_and_explicit_flags_override_it(example):
-    o = options(example, ["--preset", "fast", "--lr", "1e-3", "--lr-d", "5e-4"])
-    assert (o["batch_size"], o["beta1"], o["lr"]) == (64, 0.5, 1e-3)
+    assert options(example, ["--preset", "fast"])["lr"] == 1e-3
+    o = options(example, ["--preset", "fast", "--lr", "3e-4", "--lr-d", "5e-4"])
+    assert (o["batch_size"], o["beta1"], o["lr"]) == (64, 0.5, 3e-4)
     assert (o["epochs"], o["lr_schedule"], o["ema"]) == (3, "linear", 0.99)
     config = example.train_config(o)
-    assert (config.lr_g, config.lr_d) == (1e-3, 5e-4)
+    assert (config.lr_g, config.lr_d) == (3e-4, 5e-4)
 
 
 def test_resume_takes_the_checkpoints_settings_and_folder_and_flags_still_override(example):

@@ -55,8 +55,8 @@ def test_setting_parse_checks_type_range_and_choices():
 
 def test_a_checkpoints_stored_config_gives_back_the_options_it_was_built_from():
     recipe = RECIPES["mnist_dcgan"]
-    options = {**recipe.defaults_for("fast"), "width": 0.5, "lr_d": 1e-3}
+    options = {**recipe.defaults_for("fast"), "width": 0.5, "lr_d": 5e-4}
     config = recipe.config(options)
     stored = stored_options(dataclasses.asdict(config))
     assert recipe.config({**options, **stored}) == config
-    assert stored["width"] == 0.5 and stored["lr"] == 2e-4 and stored["lr_d"] == 1e-3
+    assert stored["width"] == 0.5 and stored["lr"] == 1e-3 and stored["lr_d"] == 5e-4
