@@ -141,6 +141,8 @@ def test_cgan_example_trains_samples_one_digit_per_row_interpolates_and_resumes(
     assert Image.open(out / "samples" / "epoch_001.png").size == (10 * 30 + 2, 10 * 30 + 2)
     ckpt = checkpoint.load(out / "checkpoint.npz")
     assert ckpt.meta["config"]["num_classes"] == 10 and ckpt.meta["config"]["generator"]["name"] == "mlp_generator"
+    assert (ckpt.meta["config"]["lr_schedule"], ckpt.meta["config"]["ema"]) == ("step", 0.999)  # the recipe's
+    assert any(k.startswith("model/generator_ema/params/") for k in ckpt.arrays)
 
     assert minigan_main(["sample", str(out / "checkpoint.npz"), "-n", "20", "--out", str(tmp_path / "s.png")]) == 0
     assert Image.open(tmp_path / "s.png").size == (2 * 30 + 2, 10 * 30 + 2)  # 2 per row, 10 digit rows
