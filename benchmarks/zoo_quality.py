@@ -57,14 +57,14 @@ ZOO: dict[str, Model] = {
     "mnist_gan_mlp": Model("mnist_gan_mlp", (), (1, 5, 10, 25, 50), "Goodfellow et al.'s MLP GAN"),
     "mnist_cgan": Model("mnist_cgan", (), (1, 2, 3, 5, 10, 30), "conditional MLP GAN, y through its own layer"),
     "mnist_cdcgan": Model("mnist_cdcgan", (), (1, 2, 3, 5, 10), "conditional DCGAN"),
-    # Radford et al.'s DCGAN on what these machines have, narrowed to fit a CPU budget (the full
-    # width, --width 1, is for a GPU): MNIST and Fashion-MNIST resized, scored after resizing back.
+    # Radford et al.'s DCGAN on what these machines have, MNIST and Fashion-MNIST resized, scored
+    # after resizing back; at 32x32 narrowed to half width to fit a CPU budget.
     "radford_mnist32": Model("dcgan_images", ("--data", "mnist", "--size", "32", "--width", "0.5", "--epochs", "5"),
                              (1, 2, 3, 5), "Radford et al.'s DCGAN at half width, MNIST resized to 32x32"),
     "radford_fashion32": Model("dcgan_images", ("--data", "fashion-mnist", "--size", "32", "--width", "0.5",
                                                 "--epochs", "2"), (1, 2),
                                "the same on Fashion-MNIST (FID against Fashion-MNIST test images)"),
-    # At 64x64 the narrowed model collapsed in every probe (docs/gan_zoo.md): the full width, one epoch.
+    # At 64x64 the narrowed models collapsed in every probe (docs/gan_zoo.md): the full width.
     "radford_mnist64": Model("dcgan_images", ("--data", "mnist", "--size", "64", "--epochs", "1"),
                              (1,), "Radford et al.'s DCGAN at full width, MNIST resized to 64x64"),
 }
