@@ -53,8 +53,8 @@ class Progress(Callback):
             left = trainer.config.epochs * trainer.steps_per_epoch - trainer.step
             trainer.log(
                 f"{per_step:.3f} s/step over {ESTIMATE_STEPS} steps: the remaining {left} steps "
-                f"({trainer.config.epochs} epochs of {trainer.steps_per_epoch}) should take about "
-                f"{duration(per_step * left)}"
+                f"(to the end of epoch {trainer.config.epochs}, {trainer.steps_per_epoch} steps each) "
+                f"should take about {duration(per_step * left)}"
             )
 
     def on_log(self, trainer: Trainer, rows: np.ndarray) -> None:
