@@ -24,8 +24,9 @@ from minigan.nn.chunked import Im2colChunks
 from minigan.nn.fourier import Fourier
 from minigan.nn.im2col import col2im, crop_hw, im2col, pad_hw
 from minigan.nn.kernel_rows import KernelRows
+from minigan.nn.whole_image import WholeImage
 
-FAST = ("im2col", "kernel_rows", "fourier")
+FAST = ("im2col", "kernel_rows", "fourier", "whole_image")
 DRAWN = settings(max_examples=40, deadline=None, derandomize=True)
 Make = Callable[[str], nn.Layer]
 
@@ -55,6 +56,16 @@ def against_reference(make: Make, algorithm: str, shape: tuple[int, ...], dtype:
     return run(layer, x.astype(dtype), dy.astype(dtype)), run(reference, x, dy)
 
 
+def unfit(layer: nn.Layer, algorithm: str, shape: tuple[int, ...]) -> bool:
+    """True when ``algorithm`` does not apply to ``layer`` on inputs of ``shape`` (building it refuses)."""
+    try:
+        layer.build_for(shape[1:])
+    except ValueError as error:
+        assert f"algorithm {algorithm!r} needs" in str(error)
+        return True
+    return False
+
+
 def assert_close(got, want, rtol: float, atol: float) -> None:
     (y, dx, grads), (y_ref, dx_ref, grads_ref) = got, want
     for name, a, b in [("y", y, y_ref), ("dx", dx, dx_ref)] + [(k, grads[k], grads_ref[k]) for k in grads_ref]:
@@ -65,6 +76,15 @@ def assert_close(got, want, rtol: float, atol: float) -> None:
 def layers(draw: st.DrawFn) -> tuple[Make, str, tuple[int, ...]]:
     """A Conv2D or Conv2DTranspose, a fast algorithm that applies to it, and an input shape."""
     algorithm = draw(st.sampled_from(FAST))
+    if algorithm == "whole_image":  # a kernel as large as the input: Conv2D to one pixel, or ConvT from one
+        kernel, channels, filters = (draw(st.integers(1, 5)), draw(st.integers(1, 5))), *draw(
+            st.lists(st.integers(1, 64), min_size=2, max_size=2))
+        batch, stride = draw(st.integers(1, 5)), draw(st.integers(1, min(kernel)))
+        if draw(st.booleans()):
+            return (lambda a: nn.Conv2DTranspose(filters, kernel, stride, "valid", algorithm=a)), algorithm, (
+                batch, 1, 1, channels)
+        return (lambda a: nn.Conv2D(filters, kernel, stride, "valid", algorithm=a)), algorithm, (
+            batch, *kernel, channels)
     kernel, stride = draw(st.integers(1, 5)), 1 if algorithm == "kernel_rows" else draw(st.integers(1, 3))
     padding = draw(st.sampled_from(["same", "valid"]))
     channels, filters = draw(st.integers(1, 64)), draw(st.integers(1, 64))
@@ -111,6 +131,8 @@ EDGE_CASES = [
     (lambda a: nn.Conv2D(3, 4, (2, 3), "same", algorithm=a), (2, 6, 9, 2)),
     (lambda a: nn.Conv2D(3, 3, 1, "same", algorithm=a), (2, 5, 4, 2)),
     (lambda a: nn.Conv2D(3, (5, 2), 1, "valid", algorithm=a), (1, 6, 3, 2)),
+    (lambda a: nn.Conv2D(3, (4, 3), 2, "valid", algorithm=a), (2, 4, 3, 5)),  # the kernel covers the input
+    (lambda a: nn.Conv2DTranspose(4, (4, 3), 3, "valid", algorithm=a), (2, 1, 1, 3)),  # one pixel to a patch
 ]
 
 
@@ -121,10 +143,8 @@ def test_edge_cases_equal_the_reference(make, shape, algorithm: str, chunked: bo
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     if chunked:  # chunks of one image each, so every loop over chunks runs several times
         monkeypatch.setattr(im2col_module, "CHUNK_BYTES", 1)
-    layer = make(algorithm)
-    strided = layer.strides != (1, 1)
-    if (algorithm == "kernel_rows" and strided) or (algorithm == "fourier" and chunked):
-        pytest.skip("kernel rows need strides 1; the Fourier path has no chunks")
+    if unfit(make(algorithm), algorithm, shape) or (chunked and algorithm in ("fourier", "whole_image")):
+        pytest.skip(f"{algorithm!r} does not apply to this layer, or has no chunks")
     assert_close(*against_reference(make, algorithm, shape, "float64"), rtol=1e-10, atol=1e-12)
 
 
@@ -144,8 +164,11 @@ def test_the_reference_is_im2col_col2im_and_the_adjoint_identity_holds() -> None
     np.testing.assert_allclose(dx, crop_hw(col2im(cols, (9, 9), *strides), *pads), rtol=1e-12)
 
 
-def test_auto_takes_fourier_where_it_saves_work_else_kernel_rows_for_strides_1_else_im2col() -> None:
+def test_auto_takes_whole_image_or_fourier_where_they_apply_else_kernel_rows_for_strides_1_else_im2col() -> None:
     chosen = [
+        (nn.Conv2DTranspose(128, 7, 1, "valid"), (1, 1, 100), WholeImage),  # the conditional DCGAN's first
+        (nn.Conv2D(1, 4, 1, "valid"), (4, 4, 64), WholeImage),  # PyTorch's DCGAN example's last
+        (nn.Conv2D(1, 4, 1, "same"), (4, 4, 64), KernelRows),  # padded: 16 output pixels
         (nn.Conv2DTranspose(128, 5, 1, "same"), (7, 7, 256), Fourier),  # the MNIST DCGAN's layers
         (nn.Conv2DTranspose(64, 5, 2, "same"), (7, 7, 128), Fourier),
         (nn.Conv2DTranspose(1, 5, 2, "same"), (14, 14, 64), Im2colChunks),
@@ -167,6 +190,9 @@ def test_auto_takes_fourier_where_it_saves_work_else_kernel_rows_for_strides_1_e
          "conv2d: algorithm 'kernel_rows' needs strides (1, 1), got (2, 2)"),
         (lambda: nn.Conv2D(4, 3, 2, "same", algorithm="fourier", input_shape=(7, 6, 1)),
          "conv2d: algorithm 'fourier' needs the large side to be a multiple of the strides (2, 2), got (7, 6)"),
+        (lambda: nn.Conv2D(4, 3, algorithm="whole_image", input_shape=(6, 6, 1)),
+         "conv2d: algorithm 'whole_image' needs a kernel as large as its unpadded input, got kernel (3, 3) on "
+         "(6, 6) with padding ((0, 0), (0, 0))"),
     ],
 )
 def test_an_unknown_or_unfit_algorithm_is_refused_naming_the_layer(make, message: str) -> None:
@@ -184,6 +210,8 @@ FRESH_CASES = [
     (lambda a: nn.Conv2D(4, 5, strides=2, padding="same", algorithm=a), (8, 8, 3)),
     (lambda a: nn.Conv2D(4, 5, strides=1, padding="same", algorithm=a), (6, 5, 3)),  # batch 1: nothing to transpose
     (lambda a: nn.Conv2D(4, 3, strides=1, padding="valid", algorithm=a), (6, 5, 3)),  # no padding copy either
+    (lambda a: nn.Conv2DTranspose(4, 3, strides=1, padding="valid", algorithm=a), (1, 1, 3)),  # whole image
+    (lambda a: nn.Conv2D(4, 3, strides=1, padding="valid", algorithm=a), (3, 3, 3)),
 ]
 
 
@@ -192,9 +220,9 @@ FRESH_CASES = [
 @pytest.mark.parametrize("batch", [1, 2, 5])
 def test_outputs_and_gradients_are_fresh_arrays_that_later_calls_leave_alone(make, shape, algorithm: str,
                                                                              batch: int) -> None:
+    if unfit(make(algorithm), algorithm, (batch, *shape)):
+        pytest.skip(f"{algorithm!r} does not apply to this layer")
     layer = make(algorithm)
-    if algorithm == "kernel_rows" and layer.strides != (1, 1):
-        pytest.skip("kernel rows need strides 1")
     rng = np.random.default_rng(batch)
     with backend.default_float("float64"):
         layer.build_for(shape)

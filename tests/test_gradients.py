@@ -71,6 +71,8 @@ def test_conv2d_transpose_gradients_match_finite_differences(g, output_padding):
         (lambda: nn.Conv2D(2, (4, 3), (2, 3), "valid", use_bias=False, algorithm="fourier"), (2, 6, 9, 2)),
         (lambda: nn.Conv2DTranspose(3, 3, 1, "same", algorithm="kernel_rows"), (2, 4, 5, 2)),
         (lambda: nn.Conv2D(3, 3, 1, "same", algorithm="kernel_rows"), (2, 4, 5, 2)),
+        (lambda: nn.Conv2DTranspose(3, (3, 2), 1, "valid", algorithm="whole_image"), (2, 1, 1, 4)),
+        (lambda: nn.Conv2D(3, (3, 2), 2, "valid", algorithm="whole_image"), (2, 3, 2, 4)),
     ],
 )
 def test_fast_conv_algorithms_gradients_match_finite_differences(make, shape):

@@ -9,8 +9,10 @@ cuDNN lets you pick an algorithm; a layer takes one by name (``algorithm=``)::
     "im2col"       the same products a chunk of images at a time, in reused scratch (chunked.py)
     "kernel_rows"  im2col, with strides 1's conv2d_transpose by rows of the flipped kernel
     "fourier"      the convolution theorem as real matrix products (fourier.py)
-    "auto"         Fourier where it saves work (fourier.worthwhile counts it), else kernel
-                   rows for strides 1 (no col2im), else im2col
+    "whole_image"  a kernel as large as its unpadded input: one matrix product each (whole_image.py)
+    "auto"         whole_image where it applies, else Fourier where it saves work
+                   (fourier.worthwhile counts it), else kernel rows for strides 1 (no col2im),
+                   else im2col
 
 tests/test_fast_paths.py checks each against "reference" over hypothesis-drawn shapes.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigan.nn import fourier, functional
+from minigan.nn import fourier, functional, whole_image
 from minigan.nn.chunked import Im2colChunks
 from minigan.nn.im2col import Geometry
 from minigan.nn.kernel_rows import KernelRows
@@ -43,7 +45,8 @@ class Reference:
         return functional.conv2d_kernel_grad(x, dy, g.kernel_hw, g.strides, g.pads)
 
 
-ALGORITHMS = {"reference": Reference, "im2col": Im2colChunks, "kernel_rows": KernelRows, "fourier": fourier.Fourier}
+ALGORITHMS = {"reference": Reference, "im2col": Im2colChunks, "kernel_rows": KernelRows, "fourier": fourier.Fourier,
+              "whole_image": whole_image.WholeImage}
 NAMES = ("auto", *ALGORITHMS)
 
 
@@ -56,6 +59,8 @@ def check_name(name: str, layer: str) -> str:
 
 def auto(geometry: Geometry) -> str:
     """The algorithm ``"auto"`` stands for."""
+    if whole_image.fits(geometry):
+        return "whole_image"
     if fourier.worthwhile(geometry):
         return "fourier"
     return "kernel_rows" if geometry.strides == (1, 1) else "im2col"
@@ -70,5 +75,10 @@ def choose(name: str, geometry: Geometry, dtype: Any, layer: str) -> Any:
         raise ValueError(
             f"{layer}: algorithm 'fourier' needs the large side to be a multiple of the strides "
             f"{geometry.strides}, got {geometry.in_hw}"
+        )
+    if name == "whole_image" and not whole_image.fits(geometry):
+        raise ValueError(
+            f"{layer}: algorithm 'whole_image' needs a kernel as large as its unpadded input, got kernel "
+            f"{geometry.kernel_hw} on {geometry.in_hw} with padding {geometry.pads}"
         )
     return ALGORITHMS[name](geometry, dtype)
