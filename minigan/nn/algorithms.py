@@ -14,7 +14,7 @@ cuDNN lets you pick an algorithm; a layer takes one by name (``algorithm=``)::
                    (fourier.worthwhile counts it), else kernel rows for strides 1 (no col2im),
                    else im2col
 
-tests/test_fast_paths.py checks each against "reference" over hypothesis-drawn shapes.
+tests/test_conv_algorithms.py checks each against "reference" over hypothesis-drawn shapes.
 """
 
 from __future__ import annotations

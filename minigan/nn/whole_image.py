@@ -4,9 +4,9 @@ When the kernel is as large as the (unpadded) input, there is one output pixel a
 patch is the image itself: im2col copies nothing, col2im adds nothing, and each of the three
 products of minigan.nn.functional is one matrix product, with X = x.reshape(N, kh*kw*C)::
 
-    conv2d:              Y = X K                 (N, F) -> y (N, 1, 1, F)
-    conv2d_transpose:    X = dY K^T              (N, kh*kw*C) -> dx (N, kh, kw, C)
-    conv2d_kernel_grad:  dK = X^T dY
+    conv2d:              Y = X K        (N, F), as y (N, 1, 1, F)
+    conv2d_transpose:    dX = dY K^T    (N, kh*kw*C), as dx (N, kh, kw, C)
+    conv2d_kernel_grad:  dK = X^T dY    (kh*kw*C, F), as (kh, kw, C, F)
 
 with K as (kh*kw*C, F). The conditional DCGAN's generator starts so (a Conv2DTranspose from
 1x1 to 7x7, 'valid'), as does PyTorch's DCGAN example (1x1 to 4x4), whose discriminator also
