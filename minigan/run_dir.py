@@ -43,17 +43,21 @@ class RunLock:
 
     :meth:`acquire` (or ``with``) checks the folder is writable, then takes the lock or raises
     :class:`RunDirError` naming the process that holds it; :meth:`release` (or leaving the
-    ``with`` block) removes the lock file.
+    ``with`` block) removes the lock file, and the folders :meth:`acquire` created if they are
+    still empty: a run that fails before writing anything leaves nothing behind.
     """
 
     def __init__(self, folder: str | os.PathLike) -> None:
         self.folder = Path(folder)
         self.path = self.folder / LOCK_NAME
         self._fd: int | None = None
+        self._created: list[Path] = []  # the folders acquire made, the deepest first
 
     def acquire(self) -> None:
         """Take the lock, or raise :class:`RunDirError` if the folder is unusable or locked."""
+        missing = [p for p in (self.folder, *self.folder.parents) if not p.exists()]
         check_writable(self.folder)
+        self._created = missing
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
@@ -81,6 +85,12 @@ class RunLock:
         self.path.unlink(missing_ok=True)  # while still locked, so no other run holds a removed file
         os.close(self._fd)
         self._fd = None
+        for folder in self._created:
+            try:
+                folder.rmdir()  # only if empty
+            except OSError:
+                break
+        self._created = []
 
     def __enter__(self) -> RunLock:
         self.acquire()

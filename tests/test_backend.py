@@ -232,11 +232,13 @@ def test_minigan_backend_cupy_without_a_gpu_imports_and_refuses_on_first_use():
     assert done.stdout.startswith("refused: MINIGAN_BACKEND=cupy:") and 'pip install "minigan[gpu]"' in done.stdout
 
 
-def test_an_example_under_minigan_backend_cupy_without_a_gpu_gives_one_error_line():
+def test_an_example_under_minigan_backend_cupy_without_a_gpu_gives_one_error_line(tmp_path):
     _without_gpu()
     example = Path(__file__).resolve().parents[1] / "examples" / "mnist_dcgan.py"
     env = {**os.environ, "MINIGAN_BACKEND": "cupy"}
-    done = subprocess.run([sys.executable, str(example), "--epochs", "1"], env=env, capture_output=True,
-                          text=True, timeout=120)
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, str(example), "--epochs", "1", "--out", str(out)], env=env,
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "no usable GPU" in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()  # the failed run leaves no empty output folder

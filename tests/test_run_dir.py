@@ -91,3 +91,14 @@ def test_locking_checks_the_folder_is_writable_first(tmp_path):
     (tmp_path / "taken").write_text("")
     with pytest.raises(RunDirError, match="the output folder cannot be written"):
         RunLock(tmp_path / "taken").acquire()
+
+
+def test_a_run_that_wrote_nothing_leaves_no_folder_it_created_behind(tmp_path):
+    (tmp_path / "kept").mkdir()
+    for folder in (tmp_path / "new" / "deeper", tmp_path / "kept"):
+        with RunLock(folder):
+            assert (folder / LOCK_NAME).is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]  # "new" and "new/deeper" removed, "kept" kept
+    with RunLock(tmp_path / "run"):
+        (tmp_path / "run" / "history.csv").write_text("step\n")
+    assert (tmp_path / "run" / "history.csv").is_file()  # a folder the run wrote to stays
