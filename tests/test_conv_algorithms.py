@@ -24,9 +24,10 @@ from minigan.nn.chunked import Im2colChunks
 from minigan.nn.fourier import Fourier
 from minigan.nn.im2col import col2im, crop_hw, im2col, pad_hw
 from minigan.nn.kernel_rows import KernelRows
+from minigan.nn.subpixel import Subpixel
 from minigan.nn.whole_image import WholeImage
 
-FAST = ("im2col", "kernel_rows", "fourier", "whole_image")
+FAST = ("im2col", "kernel_rows", "fourier", "whole_image", "subpixel")
 DRAWN = settings(max_examples=40, deadline=None, derandomize=True)
 Make = Callable[[str], nn.Layer]
 
@@ -164,7 +165,8 @@ def test_the_reference_is_im2col_col2im_and_the_adjoint_identity_holds() -> None
     np.testing.assert_allclose(dx, crop_hw(col2im(cols, (9, 9), *strides), *pads), rtol=1e-12)
 
 
-def test_auto_takes_whole_image_or_fourier_where_they_apply_else_kernel_rows_for_strides_1_else_im2col() -> None:
+def test_auto_takes_whole_image_or_fourier_where_they_apply_else_kernel_rows_for_strides_1_else_subpixel_or_im2col(
+) -> None:
     chosen = [
         (nn.Conv2DTranspose(128, 7, 1, "valid"), (1, 1, 100), WholeImage),  # the conditional DCGAN's first
         (nn.Conv2D(1, 4, 1, "valid"), (4, 4, 64), WholeImage),  # PyTorch's DCGAN example's last
@@ -175,6 +177,13 @@ def test_auto_takes_whole_image_or_fourier_where_they_apply_else_kernel_rows_for
         (nn.Conv2D(64, 5, 2, "same"), (28, 28, 1), Im2colChunks),
         (nn.Conv2D(128, 5, 2, "same"), (14, 14, 64), Fourier),
         (nn.Conv2DTranspose(2, 3, 1, "same"), (4, 4, 3), KernelRows),
+        (nn.Conv2DTranspose(64, 4, 2, "same"), (16, 16, 128), Subpixel),  # Radford's 4x4 strides-2 layers
+        (nn.Conv2D(128, 4, 2, "same"), (14, 14, 64), Subpixel),  # the conditional DCGAN's D
+        (nn.Conv2DTranspose(128, 4, 2, "same"), (7, 7, 256), Subpixel),  # ... and G: Fourier saves too little
+        (nn.Conv2DTranspose(256, 4, 2, "same"), (4, 4, 512), Im2colChunks),  # 5x5 blocks for 4x4 pixels
+        (nn.Conv2DTranspose(3, 4, 2, "same"), (16, 16, 128), Im2colChunks),  # a 3-channel col2im is cheap
+        (nn.Conv2DTranspose(3, 4, 2, "same"), (32, 32, 64), Subpixel),  # ... but for 64x64 images it is not
+        (nn.Conv2DTranspose(3, 5, 2, "same"), (16, 16, 64), Im2colChunks),  # 5 taps: not a multiple of 2
     ]
     for layer, shape, kind in chosen:
         layer.build_for(shape)

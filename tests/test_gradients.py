@@ -73,6 +73,8 @@ def test_conv2d_transpose_gradients_match_finite_differences(g, output_padding):
         (lambda: nn.Conv2D(3, 3, 1, "same", algorithm="kernel_rows"), (2, 4, 5, 2)),
         (lambda: nn.Conv2DTranspose(3, (3, 2), 1, "valid", algorithm="whole_image"), (2, 1, 1, 4)),
         (lambda: nn.Conv2D(3, (3, 2), 2, "valid", algorithm="whole_image"), (2, 3, 2, 4)),
+        (lambda: nn.Conv2DTranspose(3, 4, 2, "same", algorithm="subpixel"), (2, 3, 4, 2)),
+        (lambda: nn.Conv2D(3, (4, 3), (2, 3), "same", algorithm="subpixel"), (2, 6, 7, 2)),  # the adjoint, zero taps
     ],
 )
 def test_fast_conv_algorithms_gradients_match_finite_differences(make, shape):

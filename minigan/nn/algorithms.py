@@ -10,9 +10,10 @@ cuDNN lets you pick an algorithm; a layer takes one by name (``algorithm=``)::
     "kernel_rows"  im2col, with strides 1's conv2d_transpose by rows of the flipped kernel
     "fourier"      the convolution theorem as real matrix products (fourier.py)
     "whole_image"  a kernel as large as its unpadded input: one matrix product each (whole_image.py)
+    "subpixel"     im2col, with conv2d_transpose as one strides-1 product and a pixel shuffle (subpixel.py)
     "auto"         whole_image where it applies, else Fourier where it saves work
                    (fourier.worthwhile counts it), else kernel rows for strides 1 (no col2im),
-                   else im2col
+                   else subpixel where col2im would cost more (subpixel.worthwhile), else im2col
 
 tests/test_conv_algorithms.py checks each against "reference" over hypothesis-drawn shapes.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigan.nn import fourier, functional, whole_image
+from minigan.nn import fourier, functional, subpixel, whole_image
 from minigan.nn.chunked import Im2colChunks
 from minigan.nn.im2col import Geometry
 from minigan.nn.kernel_rows import KernelRows
@@ -46,7 +47,7 @@ class Reference:
 
 
 ALGORITHMS = {"reference": Reference, "im2col": Im2colChunks, "kernel_rows": KernelRows, "fourier": fourier.Fourier,
-              "whole_image": whole_image.WholeImage}
+              "whole_image": whole_image.WholeImage, "subpixel": subpixel.Subpixel}
 NAMES = ("auto", *ALGORITHMS)
 
 
@@ -63,7 +64,9 @@ def auto(geometry: Geometry) -> str:
         return "whole_image"
     if fourier.worthwhile(geometry):
         return "fourier"
-    return "kernel_rows" if geometry.strides == (1, 1) else "im2col"
+    if geometry.strides == (1, 1):
+        return "kernel_rows"
+    return "subpixel" if subpixel.worthwhile(geometry) else "im2col"
 
 
 def choose(name: str, geometry: Geometry, dtype: Any, layer: str) -> Any:

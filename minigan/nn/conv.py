@@ -14,7 +14,7 @@ so each layer's forward pass is the other's backward-to-input::
 
 and db = the sum of dy over every pixel. The functions are those of
 :mod:`minigan.nn.functional`, run by the layer's ``algorithm`` (:mod:`minigan.nn.algorithms`:
-"auto", "reference", "im2col", "kernel_rows", "fourier" or "whole_image"), which changes the
+"auto", "reference", "im2col", "kernel_rows", "fourier", "whole_image" or "subpixel"), which changes the
 speed, never the result beyond rounding.
 """
 

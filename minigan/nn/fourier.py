@@ -65,7 +65,7 @@ from minigan.nn.workspace import SCRATCH, Workspace
 #: The block products must be matrix products worth the name: at least this many channels in and out.
 MIN_CHANNELS = 16
 #: Take the Fourier path where its three products cost at most this share of im2col's multiply-adds.
-MAX_WORK_RATIO = 0.75
+MAX_WORK_RATIO = 0.55
 
 
 def phase_taps(k: int, stride: int, top: int) -> list[tuple[int, int]]:

@@ -145,16 +145,16 @@ def col2im_add(cols: Any, out: Any, sh: int, sw: int, crop: tuple[int, int] = (0
     """
     _, ho, wo, kh, kw, _ = cols.shape
     for i in range(kh):
-        p0, p1, r0 = _landing(i, sh, ho, crop[0], out.shape[1])
+        p0, p1, r0 = landing(i, sh, ho, crop[0], out.shape[1])
         for j in range(kw):
-            q0, q1, c0 = _landing(j, sw, wo, crop[1], out.shape[2])
+            q0, q1, c0 = landing(j, sw, wo, crop[1], out.shape[2])
             if p0 < p1 and q0 < q1:
                 rows = slice(r0, r0 + sh * (p1 - p0 - 1) + 1, sh)
                 columns = slice(c0, c0 + sw * (q1 - q0 - 1) + 1, sw)
                 out[:, rows, columns, :] += cols[:, p0:p1, q0:q1, i, j, :]
 
 
-def _landing(tap: int, stride: int, count: int, crop: int, length: int) -> tuple[int, int, int]:
+def landing(tap: int, stride: int, count: int, crop: int, length: int) -> tuple[int, int, int]:
     """The patches ``p0 <= p < p1`` (of ``count``) whose offset ``tap`` lands inside an axis of
     ``length`` at ``p*stride + tap - crop``, and where the first one lands."""
     p0 = max(0, -((tap - crop) // stride))  # ceil((crop - tap) / stride)
