@@ -16,7 +16,7 @@ from minigan import backend, nn, optim
 from minigan.nn import fourier
 from minigan.nn import im2col as im2col_module
 from minigan.nn.im2col import Geometry, col2im, crop_hw, pad_hw
-from minigan.nn.matmul import a_bt, at_b, column_sums
+from minigan.nn.matmul import TALL_ROWS, a_bt, at_b, column_sums
 
 RNG = np.random.default_rng(8)
 
@@ -138,9 +138,9 @@ def test_batchnorm_in_place_passes_equal_the_formula() -> None:
     np.testing.assert_allclose(layer.grads["gamma"], (dy * xhat).sum(axis=axes), rtol=1e-12)
 
 
-@pytest.mark.parametrize(("k", "n"), [(3, 7), (7, 3)])
-def test_at_b_is_a_transpose_times_b_in_either_order(k: int, n: int) -> None:
-    a, b = RNG.standard_normal((11, k)), RNG.standard_normal((11, n))
+@pytest.mark.parametrize(("m", "k", "n"), [(11, 3, 7), (11, 7, 3), (TALL_ROWS, 3, 7)])
+def test_at_b_is_a_transpose_times_b_in_either_order(m: int, k: int, n: int) -> None:
+    a, b = RNG.standard_normal((m, k)), RNG.standard_normal((m, n))
     np.testing.assert_allclose(at_b(a, b), a.T @ b, rtol=1e-12)
 
 

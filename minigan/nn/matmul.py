@@ -1,13 +1,14 @@
 """Matrix products in the forms OpenBLAS computes fastest.
 
-Every kernel gradient is a reduction over the rows of two tall matrices,
-``dL/dK = X^T dY`` with X (m, k) and dY (m, n), m large. Mathematically
-``X^T dY = (dY^T X)^T``, but OpenBLAS (as shipped with NumPy) is far slower when the
-product's result is short and wide than when it is tall and narrow, so :func:`at_b` always
-computes the tall-result form. Also here: an outer product, which OpenBLAS's GEMM (inner
-dimension 1) is slow at (:func:`a_bt`), and a sum over rows, which NumPy's reduction does
-slower than the BLAS product ``1^T a`` (:func:`column_sums`). docs/performance.md has the
-measurements.
+Every kernel gradient is a reduction over the rows of two matrices, ``dL/dK = X^T dY`` with
+X (m, k) and dY (m, n). Mathematically ``X^T dY = (dY^T X)^T``, but OpenBLAS (as shipped with
+NumPy) is far slower at a long reduction (m in the thousands: a convolution's pixels) when the
+result is short and wide than when it is tall and narrow, so :func:`at_b` computes the
+tall-result form there. Over a batch of rows (a Dense layer, m = N) it does not: there the
+transposed result costs more, as a strided addition into the C-ordered gradient, than it
+saves. Also here: an outer product, which OpenBLAS's GEMM (inner dimension 1) is slow at
+(:func:`a_bt`), and a sum over rows, which NumPy's reduction does slower than the BLAS product
+``1^T a`` (:func:`column_sums`). docs/performance.md has the measurements.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from typing import Any
 
 from minigan.backend import get_array_module
 
+#: From this many rows on, a short and wide ``a.T @ b`` is computed as ``(b.T @ a).T``.
+TALL_ROWS = 4096
+
 
 def at_b(a: Any, b: Any) -> Any:
-    """``a.T @ b`` (shape (k, n)) for ``a`` (m, k) and ``b`` (m, n), computed as ``(b.T @ a).T`` when k < n."""
-    if a.shape[1] >= b.shape[1]:
+    """``a.T @ b`` (shape (k, n)) for ``a`` (m, k) and ``b`` (m, n), computed as ``(b.T @ a).T`` when
+    k < n and m >= ``TALL_ROWS``."""
+    if a.shape[1] >= b.shape[1] or a.shape[0] < TALL_ROWS:
         return a.T @ b
     return (b.T @ a).T
 
