@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minigan import backend, nn
-from minigan.nn import functional
+from minigan.nn import chunked, functional
 from minigan.nn import im2col as im2col_module
 from minigan.nn.algorithms import NAMES
 from minigan.nn.chunked import Im2colChunks
@@ -253,3 +253,31 @@ def test_outputs_and_gradients_are_fresh_arrays_that_later_calls_leave_alone(mak
     dx_kept = dx.copy()
     run(layer, x2, rng.standard_normal(dy.shape))
     np.testing.assert_array_equal(dx, dx_kept)  # nor an earlier gradient
+
+
+def test_the_kernel_gradient_copies_only_the_patch_rows_that_conv2d_did_not_leave_in_scratch(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    copies = []
+    real_patch_rows = chunked.patch_rows
+    monkeypatch.setattr(chunked, "patch_rows", lambda patches, scratch: copies.append(1) or real_patch_rows(
+        patches, scratch))
+    monkeypatch.setattr(im2col_module, "CHUNK_BYTES", 1)  # one image a chunk: three chunks
+    make = lambda a: nn.Conv2D(4, 3, 2, "same", algorithm=a)  # noqa: E731
+    (_, _, grads), (_, _, want) = against_reference(make, "im2col", (3, 6, 5, 2), "float64")
+    assert len(copies) == 3 + 2  # the forward's three chunks; the backward copies all but the last again
+    np.testing.assert_allclose(grads["kernel"], want["kernel"], rtol=1e-10)
+
+    layer = make("im2col")
+    with backend.default_float("float64"):
+        layer.build_for((6, 5, 2))
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.standard_normal((2, 3, 6, 5, 2))
+    dy = rng.standard_normal((3, *layer.output_shape((6, 5, 2))))
+    _, _, clean = run(layer, x1, dy)
+    layer.forward(x1)
+    layer.forward(x2, training=False)  # leaves x2's rows in scratch
+    copies.clear()
+    layer.zero_grad()
+    layer.backward(dy)
+    assert len(copies) == 3  # so all of x1's are copied again
+    np.testing.assert_array_equal(layer.grads["kernel"], clean["kernel"])

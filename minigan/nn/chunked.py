@@ -6,10 +6,18 @@ each product walks the batch in chunks of about ``CHUNK_BYTES`` of patch rows
 (:func:`minigan.nn.im2col.batch_chunks`), copied into one scratch matrix that the layer keeps
 from call to call (:mod:`minigan.nn.workspace`), so the patches stay in cache between the copy,
 the matrix product and col2im. ``algorithm="im2col"``.
+
+conv2d and the kernel gradient copy the same patch rows of the same input: a Conv2D's training
+forward, then its backward; a Conv2DTranspose's backward, ``conv2d(dy)`` then the kernel
+gradient of ``dy``. So their rows have scratch of their own ("rows"), and the kernel gradient
+walks the chunks last first and does not copy the chunk that is still there from ``conv2d`` of
+the same array (a weak reference tells; an input changed in place between a layer's forward
+and its backward would be wrong for its cached input as much).
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from minigan.backend import get_array_module
@@ -24,6 +32,20 @@ class Im2colChunks:
     def __init__(self, geometry: Geometry, dtype: Any) -> None:
         self.geometry = geometry
         self.workspace = Workspace()  # the padded input and the patch rows, reused from call to call
+        self._rows_hold: tuple[Any, slice, Any] | None = None  # (weak reference to x, chunk, scratch)
+
+    def _copy_rows(self, x: Any, patches: Any, chunk: slice, scratch: Any) -> Any:
+        """The patch rows of images ``chunk`` of ``x`` copied into ``scratch``, remembered as there."""
+        try:
+            self._rows_hold = weakref.ref(x), chunk, scratch
+        except TypeError:  # an array type without weak references (CuPy's): nothing remembered
+            self._rows_hold = None
+        return patch_rows(patches[chunk], scratch)
+
+    def _holds(self, x: Any, chunk: slice, scratch: Any) -> bool:
+        """Whether ``scratch`` holds the patch rows of images ``chunk`` of ``x``."""
+        hold = self._rows_hold
+        return hold is not None and hold[0]() is x and hold[1] == chunk and hold[2] is scratch
 
     def _patches(self, x: Any) -> Any:
         """im2col(pad(x)): a view (N, Ho, Wo, kh, kw, C) of the padded input, kept in the workspace."""
@@ -38,9 +60,9 @@ class Im2colChunks:
         patches = self._patches(x)
         n, ho, wo = patches.shape[:3]
         y = xp.empty((n, ho, wo, f), dtype=x.dtype)
-        scratch, chunks = batch_chunks(n, ho * wo, kernel.shape[0], x.dtype, xp, self.workspace)
+        scratch, chunks = batch_chunks(n, ho * wo, kernel.shape[0], x.dtype, xp, self.workspace, "rows")
         for b in chunks:
-            xp.matmul(patch_rows(patches[b], scratch), kernel, out=y[b].reshape(-1, f))
+            xp.matmul(self._copy_rows(x, patches, b, scratch), kernel, out=y[b].reshape(-1, f))
         return y
 
     def conv2d_transpose(self, dy: Any, kernel: Any) -> Any:
@@ -60,13 +82,18 @@ class Im2colChunks:
         return dx
 
     def conv2d_kernel_grad(self, x: Any, dy: Any) -> Any:
-        """``dL/dK = X^T dY``, summed over the chunks."""
+        """``dL/dK = X^T dY``, summed over the chunks (the last first: it may still be in scratch)."""
         xp = get_array_module(x)
         g = self.geometry
-        patches = self._patches(x)
-        n, ho, wo, kh, kw, c = patches.shape
+        (n, ho, wo, _), (kh, kw), c = dy.shape, g.kernel_hw, g.channels
         dkernel = xp.zeros((kh * kw * c, g.filters), dtype=dy.dtype)
-        scratch, chunks = batch_chunks(n, ho * wo, dkernel.shape[0], x.dtype, xp, self.workspace)
-        for b in chunks:
-            dkernel += at_b(patch_rows(patches[b], scratch), dy[b].reshape(-1, g.filters))
+        scratch, chunks = batch_chunks(n, ho * wo, dkernel.shape[0], x.dtype, xp, self.workspace, "rows")
+        patches = None
+        for b in reversed(chunks):
+            if self._holds(x, b, scratch):
+                rows = scratch[: (b.stop - b.start) * ho * wo]
+            else:
+                patches = self._patches(x) if patches is None else patches
+                rows = self._copy_rows(x, patches, b, scratch)
+            dkernel += at_b(rows, dy[b].reshape(-1, g.filters))
         return dkernel.reshape(kh, kw, c, g.filters)

@@ -163,16 +163,17 @@ def landing(tap: int, stride: int, count: int, crop: int, length: int) -> tuple[
 
 
 def batch_chunks(
-    n: int, rows_per_example: int, row_length: int, dtype: Any, xp: Any, workspace: Workspace
+    n: int, rows_per_example: int, row_length: int, dtype: Any, xp: Any, workspace: Workspace,
+    name: str = "patches",
 ) -> tuple[Any, list[slice]]:
     """Split a batch of ``n`` into chunks of about ``CHUNK_BYTES`` of patch rows.
 
-    Returns one scratch matrix (rows of the largest chunk, ``row_length``; the array
-    "patches" of the layer's ``workspace``) and the chunks as slices of the batch axis (at
-    least one example each).
+    Returns one scratch matrix (rows of the largest chunk, ``row_length``; the array ``name``
+    of the layer's ``workspace``) and the chunks as slices of the batch axis (at least one
+    example each).
     """
     per = max(1, min(n, CHUNK_BYTES // max(1, rows_per_example * row_length * dtype.itemsize)))
-    scratch = workspace.get("patches", (per * rows_per_example, row_length), dtype, xp)
+    scratch = workspace.get(name, (per * rows_per_example, row_length), dtype, xp)
     return scratch, [slice(start, min(n, start + per)) for start in range(0, n, per)]
 
 
