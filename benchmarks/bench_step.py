@@ -24,9 +24,10 @@ layer's forward and backward time at the first batch size; the step's FLOPs (cou
 the layer shapes), the machine's float32 GEMM peak (measured first, and again after each
 timed step, as the machine's speed drifts) and the step's achieved GFLOP/s against it; the
 same step in PyTorch (benchmarks/torch_reference.py, when installed) with the same number of
-threads, interleaved with minigan's, and the ratio; and the peak memory (ru_maxrss) of a
-process that runs training steps. ``--zoo`` prints the step, images/s, PyTorch ratio and
-peak memory of every model in one table.
+threads, interleaved with minigan's, and the ratio (the median of the ratios of the pairs of
+steps timed together: at least ``--steps`` of them, more until minigan's add up to
+``--min-seconds``); and the peak memory (ru_maxrss) of a process that runs training steps.
+``--zoo`` prints the step, images/s, PyTorch ratio and peak memory of every model in one table.
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--zoo", action="store_true", help="every model, one table (default batches 64,128)")
     p.add_argument("--batches", default=None, help="comma-separated batch sizes (first: per-layer table); "
                                                    "default 256,64, or 64,128 with --zoo")
-    p.add_argument("--steps", type=int, default=12, help="timed steps per batch size (median reported)")
+    p.add_argument("--steps", type=int, default=12, help="timed steps per batch size, at least (median reported)")
+    p.add_argument("--min-seconds", type=float, default=3.0,
+                   help="keep timing steps until minigan's timed steps add up to this many seconds")
     p.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS / PyTorch threads")
     p.add_argument("--layer-repeats", type=int, default=7, help="timed forward/backward calls per layer")
@@ -281,15 +284,17 @@ def torch_model(name: str, batch: int) -> Any:
 
 
 # -- the report ---------------------------------------------------------------------------------
-def time_steps(name: str, batch: int, peak: float) -> tuple[float, float | None, float]:
-    """(minigan's median step, PyTorch's or None, the best GEMM peak seen meanwhile), interleaved."""
+def time_steps(name: str, batch: int, peak: float) -> tuple[float, float | None, float | None, float]:
+    """(minigan's median step, PyTorch's or None, the median of the pairs' ratios minigan / PyTorch or
+    None, the best GEMM peak seen meanwhile), interleaved: at least ``--steps`` pairs, and more until
+    minigan's timed steps add up to ``--min-seconds`` (a fast model's medians need many steps)."""
     ours, ref = MiniganGAN(name, batch), torch_model(name, batch)
     for _ in range(ARGS.warmup):
         ours.step()
         if ref is not None:
             ref.step()
     t_ours, t_ref, peaks = [], [], [peak]
-    for _ in range(ARGS.steps):
+    while len(t_ours) < ARGS.steps or sum(t_ours) < ARGS.min_seconds:
         # Each timed step follows an untimed step of the same engine: right after the other
         # engine's step, a step can run slower (measured here: PyTorch's by 1-11% after
         # minigan's), which plain alternation would count against it.
@@ -300,7 +305,10 @@ def time_steps(name: str, batch: int, peak: float) -> tuple[float, float | None,
             t_ref.append(timed(ref.step, ref.synchronize))
         if peak:
             peaks.append(gemm_peak(ARGS.gemm_size, repeats=1))  # the peak in the same minutes
-    return median(t_ours), (median(t_ref) if t_ref else None), max(peaks)
+    # The ratio of each pair, timed within a second of each other, is immune to the machine's speed
+    # drifting from minute to minute (by 20% on the benchmark machine), which the medians are not.
+    ratio = median([a / b for a, b in zip(t_ours, t_ref, strict=True)]) if t_ref else None
+    return median(t_ours), (median(t_ref) if t_ref else None), ratio, max(peaks)
 
 
 def report(name: str, batches: list[int]) -> None:
@@ -326,10 +334,11 @@ def report(name: str, batches: list[int]) -> None:
         print(f"{layer:<44}{shape:<22}{f * 1e3:9.2f}{b * 1e3:9.2f}{rate}")
     print(f"{'sum':<66}{total_f * 1e3:9.2f}{total_b * 1e3:9.2f}")
 
-    print(f"\ntraining step (median of {ARGS.steps} after {ARGS.warmup} warm-up; minigan and PyTorch interleaved, "
-          "each timed step after an untimed one of the same engine):")
+    print(f"\ntraining step (median of at least {ARGS.steps} steps and {ARGS.min_seconds:g} s after {ARGS.warmup} "
+          "warm-up; minigan and PyTorch interleaved, each timed step after an untimed one of the same engine; "
+          "ratio: the median of the pairs' ratios):")
     for batch in batches:
-        step, torch_step, step_peak = time_steps(name, batch, peak)
+        step, torch_step, ratio, step_peak = time_steps(name, batch, peak)
         ideal = per_image * batch / (step_peak * 1e9)
         print(f"  batch {batch:>4}: minigan {step * 1e3:8.1f} ms  {batch / step:8.0f} images/s  "
               f"{per_image * batch / step / 1e9:6.1f} GFLOP/s = {ideal / step:5.1%} of GEMM peak  "
@@ -338,7 +347,7 @@ def report(name: str, batches: list[int]) -> None:
               f"measurement and one {ARGS.gemm_size}^3 product after each step)")
         if torch_step is not None:
             print(f"  {'':>11}PyTorch {torch_step * 1e3:8.1f} ms  {batch / torch_step:8.0f} images/s  "
-                  f"ratio minigan / PyTorch {step / torch_step:4.2f}")
+                  f"ratio minigan / PyTorch {ratio:4.2f}")
     if ARGS.no_torch or torch_model(name, 1) is None:
         print("  (PyTorch not timed: not installed, --no-torch, or no CUDA PyTorch for --backend cupy)")
 
@@ -350,16 +359,16 @@ def report(name: str, batches: list[int]) -> None:
 def zoo(batches: list[int]) -> None:
     """One table: every model's step, images/s, PyTorch ratio and peak memory at each batch size."""
     memory = {(name, batch): probe_memory(name, batch) for name in MODEL_NAMES for batch in batches}
-    print(f"\nthe zoo (median of {ARGS.steps} steps after {ARGS.warmup} warm-up, minigan and PyTorch interleaved; "
-          "peak memory of a fresh process):")
+    print(f"\nthe zoo (median of at least {ARGS.steps} steps and {ARGS.min_seconds:g} s after {ARGS.warmup} warm-up, "
+          "minigan and PyTorch interleaved; ratio: the median of the pairs' ratios; peak memory of a fresh process):")
     print(f"{'model':<11}{'G+D fwd MMAC':>13}{'batch':>7}{'minigan ms':>12}{'images/s':>10}{'PyTorch ms':>12}"
           f"{'ratio':>7}{'peak MiB':>10}")
     for name in MODEL_NAMES:
         G, D = build_models(name)
         macs = (model_macs(G) + model_macs(D)) / 1e6
         for batch in batches:
-            step, torch_step, _ = time_steps(name, batch, 0.0)
-            theirs = ("", "") if torch_step is None else (f"{torch_step * 1e3:.1f}", f"{step / torch_step:.2f}")
+            step, torch_step, ratio, _ = time_steps(name, batch, 0.0)
+            theirs = ("", "") if torch_step is None else (f"{torch_step * 1e3:.1f}", f"{ratio:.2f}")
             print(f"{name:<11}{macs:13.2f}{batch:7d}{step * 1e3:12.1f}{batch / step:10.0f}{theirs[0]:>12}"
                   f"{theirs[1]:>7}{memory[name, batch]['peak_mib']:10.0f}", flush=True)
 

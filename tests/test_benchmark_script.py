@@ -20,8 +20,8 @@ D_MACS = 14 * 14 * 25 * 1 * 64 + 7 * 7 * 25 * 64 * 128 + 7 * 7 * 128 * 1
 
 def test_bench_step_prints_every_section_with_the_hand_counted_flops() -> None:
     command = [
-        sys.executable, "benchmarks/bench_step.py", "--batches", "4", "--steps", "1", "--warmup", "0",
-        "--layer-repeats", "1", "--no-torch", "--gemm-size", "128",
+        sys.executable, "benchmarks/bench_step.py", "--batches", "4", "--steps", "1", "--min-seconds", "0",
+        "--warmup", "0", "--layer-repeats", "1", "--no-torch", "--gemm-size", "128",
     ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
@@ -40,7 +40,7 @@ RADFORD32_MACS = (100 * 4 * 4 * 512 + 4 * 4 * 16 * 512 * 256 + 8 * 8 * 16 * 256 
 
 def test_bench_step_zoo_prints_one_row_per_model_with_the_hand_counted_radford_flops() -> None:
     command = [sys.executable, "benchmarks/bench_step.py", "--zoo", "--batches", "2", "--steps", "1",
-               "--warmup", "0", "--no-torch"]
+               "--min-seconds", "0", "--warmup", "0", "--no-torch"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.split()}
