@@ -281,3 +281,17 @@ def test_the_kernel_gradient_copies_only_the_patch_rows_that_conv2d_did_not_leav
     layer.backward(dy)
     assert len(copies) == 3  # so all of x1's are copied again
     np.testing.assert_array_equal(layer.grads["kernel"], clean["kernel"])
+
+
+def test_arrays_without_weak_references_have_their_patch_rows_copied_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_weak_references(array):  # as for CuPy's arrays
+        raise TypeError(f"cannot create weak reference to {type(array).__name__!r} object")
+
+    copies = []
+    real_patch_rows = chunked.patch_rows
+    monkeypatch.setattr(chunked, "patch_rows", lambda patches, scratch: copies.append(1) or real_patch_rows(
+        patches, scratch))
+    monkeypatch.setattr(chunked.weakref, "ref", no_weak_references)
+    make = lambda a: nn.Conv2DTranspose(3, 4, 2, "same", algorithm=a)  # noqa: E731
+    assert_close(*against_reference(make, "subpixel", (2, 3, 4, 2), "float64"), rtol=1e-10, atol=1e-12)
+    assert len(copies) == 2  # conv2d(dy) in the backward, and again for the kernel gradient
