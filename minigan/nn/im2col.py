@@ -146,21 +146,23 @@ def col2im_add(cols: Any, out: Any, sh: int, sw: int, crop: tuple[int, int] = (0
     """
     _, ho, wo, kh, kw, _ = cols.shape
     for i in range(kh):
-        p0, p1, r0 = landing(i, sh, ho, crop[0], out.shape[1])
+        from_rows, rows = landing(i, sh, ho, crop[0], out.shape[1])
         for j in range(kw):
-            q0, q1, c0 = landing(j, sw, wo, crop[1], out.shape[2])
-            if p0 < p1 and q0 < q1:
-                rows = slice(r0, r0 + sh * (p1 - p0 - 1) + 1, sh)
-                columns = slice(c0, c0 + sw * (q1 - q0 - 1) + 1, sw)
-                out[:, rows, columns, :] += cols[:, p0:p1, q0:q1, i, j, :]
+            from_columns, columns = landing(j, sw, wo, crop[1], out.shape[2])
+            if rows and columns:
+                out[:, rows, columns, :] += cols[:, from_rows, from_columns, i, j, :]
 
 
-def landing(tap: int, stride: int, count: int, crop: int, length: int) -> tuple[int, int, int]:
-    """The patches ``p0 <= p < p1`` (of ``count``) whose offset ``tap`` lands inside an axis of
-    ``length`` at ``p*stride + tap - crop``, and where the first one lands."""
+def landing(tap: int, stride: int, count: int, crop: int, length: int) -> tuple[slice, slice | None]:
+    """Along one axis, the patches ``p0 <= p < p1`` (of ``count``) whose offset ``tap`` lands inside
+    an axis of ``length`` at ``p*stride + tap - crop``, and the strided slice where they land
+    (None when none does)."""
     p0 = max(0, -((tap - crop) // stride))  # ceil((crop - tap) / stride)
     p1 = min(count, (length - 1 + crop - tap) // stride + 1)
-    return p0, p1, p0 * stride + tap - crop
+    if p0 >= p1:
+        return slice(p0, p0), None
+    first = p0 * stride + tap - crop
+    return slice(p0, p1), slice(first, first + stride * (p1 - p0 - 1) + 1, stride)
 
 
 def batch_chunks(

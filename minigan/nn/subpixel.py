@@ -41,20 +41,21 @@ def worthwhile(g: Geometry) -> bool:
     (kh, kw), (sh, sw), (ho, wo) = g.kernel_hw, g.strides, g.out_hw
     if (sh, sw) == (1, 1) or kh % sh or kw % sw:
         return False
-    (mh, mw), (hq, wq) = _taps(g), _blocks(g)
+    (mh, mw), (hq, wq) = taps_per_phase(g.kernel_hw, g.strides), _blocks(g)
     overhead = hq * wq / (ho * wo)
     share = kh * kw * g.channels * ho * wo / (mh * mw * g.filters * hq * wq)
     return overhead <= MAX_BLOCK_OVERHEAD and share >= MIN_COL2IM_SHARE
 
 
-def _taps(g: Geometry) -> tuple[int, int]:
-    """(m_h, m_w): the kernel's taps per phase, ceil(k / s)."""
-    return -(-g.kernel_hw[0] // g.strides[0]), -(-g.kernel_hw[1] // g.strides[1])
+def taps_per_phase(kernel_hw: tuple[int, int], strides: tuple[int, int]) -> tuple[int, int]:
+    """(m_h, m_w): the kernel's taps per phase, ceil(k / s) on each axis."""
+    return -(-kernel_hw[0] // strides[0]), -(-kernel_hw[1] // strides[1])
 
 
 def _blocks(g: Geometry) -> tuple[int, int]:
     """(Hq, Wq): blocks of s x s output pixels, enough for every row of dy's reach and of dx."""
-    (mh, mw), (ho, wo), (top, left), (h, w), (sh, sw) = _taps(g), g.out_hw, g.crop, g.in_hw, g.strides
+    (mh, mw), (ho, wo), (top, left), (h, w) = taps_per_phase(g.kernel_hw, g.strides), g.out_hw, g.crop, g.in_hw
+    sh, sw = g.strides
     return max(ho + mh - 1, -(-(top + h) // sh)), max(wo + mw - 1, -(-(left + w) // sw))
 
 
@@ -63,7 +64,7 @@ def phase_kernel(kernel: Any, strides: tuple[int, int]) -> Any:
     K[s_h*(m_h-1-t_h) + a, s_w*(m_w-1-t_w) + b, c, f]`` (zero past the kernel's edge)."""
     xp = get_array_module(kernel)
     (kh, kw, c, f), (sh, sw) = kernel.shape, strides
-    mh, mw = -(-kh // sh), -(-kw // sw)
+    mh, mw = taps_per_phase((kh, kw), strides)
     padded = xp.zeros((mh * sh, mw * sw, c, f), dtype=kernel.dtype)
     padded[:kh, :kw] = kernel
     flipped = padded.reshape(mh, sh, mw, sw, c, f)[::-1, :, ::-1]  # (t_h, a, t_w, b, c, f)
@@ -75,7 +76,7 @@ class Subpixel(Im2colChunks):
 
     def __init__(self, geometry: Geometry, dtype: Any) -> None:
         super().__init__(geometry, dtype)
-        self.taps, self.blocks = _taps(geometry), _blocks(geometry)
+        self.taps, self.blocks = taps_per_phase(geometry.kernel_hw, geometry.strides), _blocks(geometry)
 
     def conv2d_transpose(self, dy: Any, kernel: Any) -> Any:
         """``dx`` (N, H, W, C): the m x m strides-1 products of pad(dy), shuffled into place."""
@@ -98,10 +99,8 @@ class Subpixel(Im2colChunks):
         """Phase (a, b) of block (v, w) of ``z`` to ``dx[:, s_h*v + a - top, s_w*w + b - left]``."""
         (sh, sw), (top, left), (hq, wq) = self.geometry.strides, self.geometry.crop, self.blocks
         for a in range(sh):
-            p0, p1, r0 = landing(a, sh, hq, top, dx.shape[1])
+            blocks_h, rows = landing(a, sh, hq, top, dx.shape[1])
             for b in range(sw):
-                q0, q1, c0 = landing(b, sw, wq, left, dx.shape[2])
-                if p0 < p1 and q0 < q1:
-                    dx[:, r0 : r0 + sh * (p1 - p0 - 1) + 1 : sh, c0 : c0 + sw * (q1 - q0 - 1) + 1 : sw] = z[
-                        :, p0:p1, q0:q1, a, b
-                    ]
+                blocks_w, columns = landing(b, sw, wq, left, dx.shape[2])
+                if rows and columns:
+                    dx[:, rows, columns] = z[:, blocks_h, blocks_w, a, b]
