@@ -53,21 +53,30 @@ def input_layers(model: Layer) -> list[Layer]:
     return input_layers(first) if getattr(first, "layers", None) else [first]
 
 
-def median_ms(fn: Callable[[], Any], repeats: int) -> float:
-    """The median wall time of ``fn()`` in ms, after one untimed call."""
-    fn()
+def median_ms(fn: Callable[[int], Any], repeats: int, before: Callable[[int], Any] | None = None) -> float:
+    """The median wall time of ``fn(i)`` in ms over i = 1 .. ``repeats``, after one untimed ``fn(0)``;
+    ``before(i)``, if given, runs untimed before each call."""
     times = []
-    for _ in range(repeats):
+    for i in range(repeats + 1):
+        if before is not None:
+            before(i)
         start = time.perf_counter()
-        fn()
+        fn(i)
         times.append(time.perf_counter() - start)
-    return float(np.median(times)) * 1e3
+    return float(np.median(times[1:])) * 1e3
 
 
-def time_products(a: Any, x: Any, dy: Any, kernel: Any, repeats: int) -> tuple[float, float, float]:
-    """ms of the algorithm ``a``'s conv2d(x), conv2d_transpose(dy) and conv2d_kernel_grad(x, dy)."""
-    return (median_ms(lambda: a.conv2d(x, kernel), repeats), median_ms(lambda: a.conv2d_transpose(dy, kernel), repeats),
-            median_ms(lambda: a.conv2d_kernel_grad(x, dy), repeats))
+def time_products(a: Any, xs: list[Any], dys: list[Any], kernel: Any, repeats: int) -> tuple[float, float, float]:
+    """ms of the algorithm ``a``'s conv2d(x), conv2d_transpose(dy) and conv2d_kernel_grad(x, dy).
+
+    Calls alternate between two copies of the data, so that none finds work of its own input left
+    by the previous call; the kernel gradient is timed right after conv2d(x) and conv2d_transpose(dy)
+    of the same arrays, as in a layer's forward and backward (which may leave it work to reuse)."""
+    conv = median_ms(lambda i: a.conv2d(xs[i % 2], kernel), repeats)
+    transpose = median_ms(lambda i: a.conv2d_transpose(dys[i % 2], kernel), repeats)
+    grad = median_ms(lambda i: a.conv2d_kernel_grad(xs[i % 2], dys[i % 2]), repeats,
+                     before=lambda i: (a.conv2d(xs[i % 2], kernel), a.conv2d_transpose(dys[i % 2], kernel)))
+    return conv, transpose, grad
 
 
 def step_ms(layer: Layer, discriminator: bool, first: bool, products: tuple[float, float, float]) -> float:
@@ -83,7 +92,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=tuple(ZOO), default="radford64")
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--algorithms", default="im2col,kernel_rows,subpixel,fourier,whole_image",
+    p.add_argument("--algorithms", default="im2col,kernel_rows,subpixel,winograd,fourier,whole_image",
                    help="comma-separated names (those that do not apply to a layer are left out)")
     p.add_argument("--repeats", type=int, default=5)
     args = p.parse_args()
@@ -96,8 +105,8 @@ def main() -> None:
         for layer in convolutions(model):
             g = layer.geometry
             kernel = rng.standard_normal((*g.kernel_hw, g.channels, g.filters), dtype=np.float32)
-            x = rng.standard_normal((args.batch, *g.in_hw, g.channels), dtype=np.float32)
-            dy = rng.standard_normal((args.batch, *g.out_hw, g.filters), dtype=np.float32)
+            xs = [rng.standard_normal((args.batch, *g.in_hw, g.channels), dtype=np.float32) for _ in range(2)]
+            dys = [rng.standard_normal((args.batch, *g.out_hw, g.filters), dtype=np.float32) for _ in range(2)]
             chosen = algorithms.auto(g)
             cells = []
             for name in args.algorithms.split(","):
@@ -105,7 +114,7 @@ def main() -> None:
                     a = algorithms.choose(name, g, np.float32, layer.name)
                 except ValueError:
                     continue
-                times = time_products(a, x, dy, kernel, args.repeats)
+                times = time_products(a, xs, dys, kernel, args.repeats)
                 mark = "*" if name == chosen else " "
                 cells.append(f"{mark}{name} {times[0]:.1f} / {times[1]:.1f} / {times[2]:.1f} = "
                              f"{step_ms(layer, is_d, layer in first, times):.0f}")

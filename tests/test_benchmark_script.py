@@ -52,7 +52,7 @@ def test_bench_step_zoo_prints_one_row_per_model_with_the_hand_counted_radford_f
 
 def test_bench_conv_times_every_convolution_of_a_model_and_marks_the_one_auto_takes() -> None:
     command = [sys.executable, "benchmarks/bench_conv.py", "--model", "cdcgan", "--batch", "2", "--repeats", "1",
-               "--algorithms", "reference,im2col,subpixel,whole_image"]
+               "--algorithms", "reference,im2col,subpixel,winograd,whole_image"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     rows = result.stdout.splitlines()[1:]
@@ -61,6 +61,6 @@ def test_bench_conv_times_every_convolution_of_a_model_and_marks_the_one_auto_ta
         ["7x7x128", "<->", "1x1x100"], ["7x7x128", "<->", "1x1x10"], ["14x14x128", "<->", "7x7x256"],
         ["28x28x1", "<->", "14x14x128"], ["28x28x11", "<->", "14x14x64"], ["14x14x64", "<->", "7x7x128"]]
     marked = [row.split("*")[1].split()[0] for row in rows]
-    assert marked == ["whole_image", "whole_image", "subpixel", "im2col", "subpixel", "subpixel"]
+    assert marked == ["whole_image", "whole_image", "winograd", "im2col", "subpixel", "winograd"]
     assert all(row.count("*") == 1 and "reference" in row for row in rows)
     assert "whole_image" not in rows[2]  # left out where it does not apply

@@ -26,8 +26,9 @@ from minigan.nn.im2col import col2im, crop_hw, im2col, pad_hw
 from minigan.nn.kernel_rows import KernelRows
 from minigan.nn.subpixel import Subpixel
 from minigan.nn.whole_image import WholeImage
+from minigan.nn.winograd import Winograd
 
-FAST = ("im2col", "kernel_rows", "fourier", "whole_image", "subpixel")
+FAST = ("im2col", "kernel_rows", "fourier", "whole_image", "subpixel", "winograd")
 DRAWN = settings(max_examples=40, deadline=None, derandomize=True)
 Make = Callable[[str], nn.Layer]
 
@@ -87,6 +88,9 @@ def layers(draw: st.DrawFn) -> tuple[Make, str, tuple[int, ...]]:
         return (lambda a: nn.Conv2D(filters, kernel, stride, "valid", algorithm=a)), algorithm, (
             batch, *kernel, channels)
     kernel, stride = draw(st.integers(1, 5)), 1 if algorithm == "kernel_rows" else draw(st.integers(1, 3))
+    if algorithm == "winograd":  # a kernel of twice the strides
+        stride = draw(st.integers(2, 3))
+        kernel = 2 * stride
     padding = draw(st.sampled_from(["same", "valid"]))
     channels, filters = draw(st.integers(1, 64)), draw(st.integers(1, 64))
     h, w, batch = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 5))
@@ -134,6 +138,10 @@ EDGE_CASES = [
     (lambda a: nn.Conv2D(3, (5, 2), 1, "valid", algorithm=a), (1, 6, 3, 2)),
     (lambda a: nn.Conv2D(3, (4, 3), 2, "valid", algorithm=a), (2, 4, 3, 5)),  # the kernel covers the input
     (lambda a: nn.Conv2DTranspose(4, (4, 3), 3, "valid", algorithm=a), (2, 1, 1, 3)),  # one pixel to a patch
+    (lambda a: nn.Conv2D(4, 4, 2, "same", algorithm=a), (2, 14, 14, 3)),  # 7x7 outputs: 4x4 tiles past the edge
+    (lambda a: nn.Conv2D(3, 4, 2, "valid", algorithm=a), (2, 9, 7, 2)),  # rows and columns that reach no output
+    (lambda a: nn.Conv2DTranspose(3, (4, 6), (2, 3), "same", algorithm=a), (2, 8, 3, 2)),  # 4x4 and 2x2 tiles
+    (lambda a: nn.Conv2DTranspose(2, 4, 2, "valid", algorithm=a), (1, 2, 5, 3)),
 ]
 
 
@@ -144,7 +152,7 @@ def test_edge_cases_equal_the_reference(make, shape, algorithm: str, chunked: bo
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     if chunked:  # chunks of one image each, so every loop over chunks runs several times
         monkeypatch.setattr(im2col_module, "CHUNK_BYTES", 1)
-    if unfit(make(algorithm), algorithm, shape) or (chunked and algorithm in ("fourier", "whole_image")):
+    if unfit(make(algorithm), algorithm, shape) or (chunked and algorithm in ("fourier", "whole_image", "winograd")):
         pytest.skip(f"{algorithm!r} does not apply to this layer, or has no chunks")
     assert_close(*against_reference(make, algorithm, shape, "float64"), rtol=1e-10, atol=1e-12)
 
@@ -165,7 +173,7 @@ def test_the_reference_is_im2col_col2im_and_the_adjoint_identity_holds() -> None
     np.testing.assert_allclose(dx, crop_hw(col2im(cols, (9, 9), *strides), *pads), rtol=1e-12)
 
 
-def test_auto_takes_whole_image_or_fourier_where_they_apply_else_kernel_rows_for_strides_1_else_subpixel_or_im2col(
+def test_auto_takes_whole_image_winograd_or_fourier_where_they_pay_else_kernel_rows_for_strides_1_else_subpixel(
 ) -> None:
     chosen = [
         (nn.Conv2DTranspose(128, 7, 1, "valid"), (1, 1, 100), WholeImage),  # the conditional DCGAN's first
@@ -177,12 +185,14 @@ def test_auto_takes_whole_image_or_fourier_where_they_apply_else_kernel_rows_for
         (nn.Conv2D(64, 5, 2, "same"), (28, 28, 1), Im2colChunks),
         (nn.Conv2D(128, 5, 2, "same"), (14, 14, 64), Fourier),
         (nn.Conv2DTranspose(2, 3, 1, "same"), (4, 4, 3), KernelRows),
-        (nn.Conv2DTranspose(64, 4, 2, "same"), (16, 16, 128), Subpixel),  # Radford's 4x4 strides-2 layers
-        (nn.Conv2D(128, 4, 2, "same"), (14, 14, 64), Subpixel),  # the conditional DCGAN's D
-        (nn.Conv2DTranspose(128, 4, 2, "same"), (7, 7, 256), Subpixel),  # ... and G: Fourier saves too little
-        (nn.Conv2DTranspose(256, 4, 2, "same"), (4, 4, 512), Im2colChunks),  # 5x5 blocks for 4x4 pixels
-        (nn.Conv2DTranspose(3, 4, 2, "same"), (16, 16, 128), Im2colChunks),  # a 3-channel col2im is cheap
-        (nn.Conv2DTranspose(3, 4, 2, "same"), (32, 32, 64), Subpixel),  # ... but for 64x64 images it is not
+        (nn.Conv2DTranspose(64, 4, 2, "same"), (16, 16, 128), Winograd),  # Radford's 4x4 strides-2 layers
+        (nn.Conv2D(128, 4, 2, "same"), (14, 14, 64), Winograd),  # the conditional DCGAN's D
+        (nn.Conv2DTranspose(128, 4, 2, "same"), (7, 7, 256), Winograd),  # ... and G
+        (nn.Conv2DTranspose(256, 4, 2, "same"), (4, 4, 512), Winograd),
+        (nn.Conv2DTranspose(3, 4, 2, "same"), (16, 16, 128), Im2colChunks),  # 3 channels: products too thin
+        (nn.Conv2DTranspose(3, 4, 2, "same"), (32, 32, 64), Subpixel),  # ... and a 64x64 col2im is dear
+        (nn.Conv2D(64, 4, 2, "same"), (32, 32, 16), Subpixel),  # 16 channels: too thin for Winograd
+        (nn.Conv2DTranspose(64, 4, 2, "same"), (4, 4, 512), Winograd),
         (nn.Conv2DTranspose(3, 5, 2, "same"), (16, 16, 64), Im2colChunks),  # 5 taps: not a multiple of 2
     ]
     for layer, shape, kind in chosen:
@@ -193,7 +203,7 @@ def test_auto_takes_whole_image_or_fourier_where_they_apply_else_kernel_rows_for
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: nn.Conv2D(4, 3, algorithm="winograd"), "Conv2D: expected algorithm one of 'auto', 'reference'"),
+        (lambda: nn.Conv2D(4, 3, algorithm="direct"), "Conv2D: expected algorithm one of 'auto', 'reference'"),
         (lambda: nn.Conv2DTranspose(4, 3, algorithm="FFT"), "Conv2DTranspose: expected algorithm one of"),
         (lambda: nn.Conv2D(4, 3, 2, algorithm="kernel_rows", input_shape=(6, 6, 1)),
          "conv2d: algorithm 'kernel_rows' needs strides (1, 1), got (2, 2)"),
@@ -202,6 +212,9 @@ def test_auto_takes_whole_image_or_fourier_where_they_apply_else_kernel_rows_for
         (lambda: nn.Conv2D(4, 3, algorithm="whole_image", input_shape=(6, 6, 1)),
          "conv2d: algorithm 'whole_image' needs a kernel as large as its unpadded input, got kernel (3, 3) on "
          "(6, 6) with padding ((0, 0), (0, 0))"),
+        (lambda: nn.Conv2DTranspose(4, 3, 2, algorithm="winograd", input_shape=(6, 6, 1)),
+         "conv2d_transpose: algorithm 'winograd' needs a kernel of twice the strides (> 1), got kernel (3, 3) with "
+         "strides (2, 2)"),
     ],
 )
 def test_an_unknown_or_unfit_algorithm_is_refused_naming_the_layer(make, message: str) -> None:
@@ -221,6 +234,8 @@ FRESH_CASES = [
     (lambda a: nn.Conv2D(4, 3, strides=1, padding="valid", algorithm=a), (6, 5, 3)),  # no padding copy either
     (lambda a: nn.Conv2DTranspose(4, 3, strides=1, padding="valid", algorithm=a), (1, 1, 3)),  # whole image
     (lambda a: nn.Conv2D(4, 3, strides=1, padding="valid", algorithm=a), (3, 3, 3)),
+    (lambda a: nn.Conv2D(4, 4, strides=2, padding="same", algorithm=a), (8, 8, 3)),  # Radford's, small
+    (lambda a: nn.Conv2DTranspose(4, 4, strides=2, padding="same", algorithm=a), (4, 4, 3)),
 ]
 
 

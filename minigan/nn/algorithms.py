@@ -11,7 +11,9 @@ cuDNN lets you pick an algorithm; a layer takes one by name (``algorithm=``)::
     "fourier"      the convolution theorem as real matrix products (fourier.py)
     "whole_image"  a kernel as large as its unpadded input: one matrix product each (whole_image.py)
     "subpixel"     im2col, with conv2d_transpose as one strides-1 product and a pixel shuffle (subpixel.py)
-    "auto"         whole_image where it applies, else Fourier where it saves work
+    "winograd"     a kernel of twice the strides by Winograd's minimal filtering F(m x m, 2 x 2) (winograd.py)
+    "auto"         whole_image where it applies, else Winograd where the channels make it pay
+                   (winograd.worthwhile), else Fourier where it saves work
                    (fourier.worthwhile counts it), else kernel rows for strides 1 (no col2im),
                    else subpixel where col2im would cost more (subpixel.worthwhile), else im2col
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigan.nn import fourier, functional, subpixel, whole_image
+from minigan.nn import fourier, functional, subpixel, whole_image, winograd
 from minigan.nn.chunked import Im2colChunks
 from minigan.nn.im2col import Geometry
 from minigan.nn.kernel_rows import KernelRows
@@ -47,7 +49,8 @@ class Reference:
 
 
 ALGORITHMS = {"reference": Reference, "im2col": Im2colChunks, "kernel_rows": KernelRows, "fourier": fourier.Fourier,
-              "whole_image": whole_image.WholeImage, "subpixel": subpixel.Subpixel}
+              "whole_image": whole_image.WholeImage, "subpixel": subpixel.Subpixel,
+              "winograd": winograd.Winograd}
 NAMES = ("auto", *ALGORITHMS)
 
 
@@ -62,6 +65,8 @@ def auto(geometry: Geometry) -> str:
     """The algorithm ``"auto"`` stands for."""
     if whole_image.fits(geometry):
         return "whole_image"
+    if winograd.worthwhile(geometry):
+        return "winograd"
     if fourier.worthwhile(geometry):
         return "fourier"
     if geometry.strides == (1, 1):
@@ -83,5 +88,10 @@ def choose(name: str, geometry: Geometry, dtype: Any, layer: str) -> Any:
         raise ValueError(
             f"{layer}: algorithm 'whole_image' needs a kernel as large as its unpadded input, got kernel "
             f"{geometry.kernel_hw} on {geometry.in_hw} with padding {geometry.pads}"
+        )
+    if name == "winograd" and not winograd.fits(geometry):
+        raise ValueError(
+            f"{layer}: algorithm 'winograd' needs a kernel of twice the strides (> 1), got kernel "
+            f"{geometry.kernel_hw} with strides {geometry.strides}"
         )
     return ALGORITHMS[name](geometry, dtype)
