@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from minigan.backend import get_array_module
+from minigan.backend import xp as backend_xp
 from minigan.nn.im2col import Geometry, pad_hw
 from minigan.nn.workspace import SCRATCH, Workspace
 
@@ -85,7 +86,8 @@ class Winograd:
         self.geometry = geometry
         self.m = m = tile_size(geometry)
         at, g, bt = toom_cook(m)
-        self.transforms = {"A": np.kron(at, at), "G": np.kron(g, g), "B": np.kron(bt, bt)}
+        xp = backend_xp()  # on the layer's backend, in its dtype, made once: no copy to the device per call
+        self.transforms = {name: xp.asarray(np.kron(a, a), dtype=dtype) for name, a in (("A", at), ("G", g), ("B", bt))}
         (ho, wo), (sh, sw), (h, w), (top, left) = geometry.out_hw, geometry.strides, geometry.in_hw, geometry.crop
         self.tiles = -(-ho // m), -(-wo // m)
         self.cells_hw = m * self.tiles[0] + 1, m * self.tiles[1] + 1
@@ -95,8 +97,9 @@ class Winograd:
         self._held: dict[str, tuple[Any, Any]] = {}  # "V" / "dM": (weak reference to the source, result)
 
     def _matrix(self, name: str, like: Any) -> Any:
-        """The transform ``name`` ("A", "G" or "B", Kronecker squared) on ``like``'s backend and dtype."""
-        return get_array_module(like).asarray(self.transforms[name], dtype=like.dtype)
+        """The transform ``name`` ("A", "G" or "B", Kronecker squared), in ``like``'s dtype."""
+        matrix = self.transforms[name]
+        return matrix if matrix.dtype == like.dtype else matrix.astype(like.dtype)
 
     def _recall(self, name: str, source: Any) -> Any:
         """The ``name`` computed from ``source`` by the last call, or None."""
