@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from minigan import backend, nn
-from minigan.nn import winograd
+from minigan.nn import functional, winograd
+from minigan.nn.im2col import Geometry, conv_output_length, conv_padding
 from minigan.nn.winograd import toom_cook
 
 
@@ -82,3 +83,25 @@ def test_arrays_without_weak_references_are_transformed_again(monkeypatch) -> No
     reference.backward(dy)
     assert len(padded) == 2  # the forward's V, and again for the kernel gradient
     np.testing.assert_allclose(layer.grads["kernel"], reference.grads["kernel"], rtol=1e-10)
+
+
+@pytest.mark.parametrize("strides", [(2, 2), (3, 2), (2, 3)])
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.parametrize("hw", [(2, 2), (5, 6), (8, 8), (9, 7), (14, 14), (16, 17)])
+def test_the_three_products_equal_the_reference_for_2x2_and_4x4_tiles_and_every_crop(strides, padding, hw) -> None:
+    (sh, sw), (h, w) = strides, hw
+    kernel_hw = (2 * sh, 2 * sw)
+    pads = tuple(conv_padding(n, k, s, padding) for n, k, s in zip(hw, kernel_hw, strides, strict=True))
+    if any(n + sum(p) < k for n, p, k in zip(hw, pads, kernel_hw, strict=True)):
+        pytest.skip("the input is smaller than the kernel")
+    out_hw = tuple(conv_output_length(n, k, s, padding) for n, k, s in zip(hw, kernel_hw, strides, strict=True))
+    g = Geometry(hw, out_hw, kernel_hw, strides, pads, 3, 4)
+    products = winograd.Winograd(g, np.float64)
+    rng = np.random.default_rng(h * w)
+    x, kernel, dy = rng.standard_normal((2, h, w, 3)), rng.standard_normal((*kernel_hw, 3, 4)), rng.standard_normal(
+        (2, *out_hw, 4))
+    np.testing.assert_allclose(products.conv2d(x, kernel), functional.conv2d(x, kernel, strides, pads), atol=1e-12)
+    np.testing.assert_allclose(products.conv2d_transpose(dy, kernel),
+                               functional.conv2d_transpose(dy, kernel, strides, pads, hw), atol=1e-12)
+    np.testing.assert_allclose(products.conv2d_kernel_grad(x, dy),
+                               functional.conv2d_kernel_grad(x, dy, kernel_hw, strides, pads), atol=1e-11)
