@@ -34,6 +34,7 @@ place between a layer's forward and its backward would be wrong for its cached i
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -120,15 +121,14 @@ class Winograd:
         if v is not None:
             return v
         xp = get_array_module(x)
-        g, m, (t, u), (hc, wc), a = self.geometry, self.m, self.tiles, self.cells_hw, self.m + 1
+        g, (t, u), (hc, wc), a = self.geometry, self.tiles, self.cells_hw, self.m + 1
         (sh, sw), (top, left), n, c = g.strides, g.crop, len(x), g.channels
         padded = pad_hw(x[:, : self.rows, : self.cols], (top, sh * hc - top - self.rows),
                         (left, sw * wc - left - self.cols), self.workspace, "cells")
         cells = padded.reshape(n, hc, sh, wc, sw, c)
         tiles = SCRATCH.get("winograd_tiles", (a, a, n, t, u, sh, sw, c), x.dtype, xp)
-        for i in range(a):
-            for j in range(a):
-                tiles[i, j] = cells[:, i : i + m * t : m, :, j : j + m * u : m].transpose(0, 1, 3, 2, 4, 5)
+        for i, j, where in self._cell_views(cells):
+            tiles[i, j] = where.transpose(0, 1, 3, 2, 4, 5)
         v = self.workspace.matmul(self._matrix("B", x), tiles.reshape(a * a, -1), "V")
         return self._keep("V", x, v.reshape(a * a, n * t * u, sh * sw * c))
 
@@ -143,12 +143,27 @@ class Winograd:
         tiles = SCRATCH.get("winograd_dy_tiles", (m, m, n, t, u, f), dy.dtype, xp)
         if (ho, wo) != (m * t, m * u):
             tiles[...] = 0
-        for p in range(m):
-            for q in range(m):
-                rows, cols = dy[:, p::m, q::m].shape[1:3]
-                tiles[p, q, :, :rows, :cols] = dy[:, p::m, q::m]
+        for pixels, entries in self._tile_views(dy, tiles):
+            entries[...] = pixels
         dm = self.workspace.matmul(self._matrix("A", dy).T, tiles.reshape(m * m, -1), "dM")
         return self._keep("dM", dy, dm.reshape(-1, n * t * u, f))
+
+    def _cell_views(self, cells: Any) -> Iterator[tuple[int, int, Any]]:
+        """(i, j, view): cell (i, j) of every (m+1) x (m+1) tile of ``cells`` (N, Hc, sh, Wc, sw, C), as
+        (N, T, sh, U, sw, C), for i, j < m + 1 (tiles overlap by one cell)."""
+        m, (t, u) = self.m, self.tiles
+        for i in range(m + 1):
+            for j in range(m + 1):
+                yield i, j, cells[:, i : i + m * t : m, :, j : j + m * u : m]
+
+    def _tile_views(self, images: Any, tiles: Any) -> Iterator[tuple[Any, Any]]:
+        """(pixels, entries): pixels (m*t + p, m*u + q) of ``images`` (N, Ho, Wo, F) and the entries
+        (p, q, :, t, u) of ``tiles`` (m, m, N, T, U, F) they are, for every p, q < m."""
+        m = self.m
+        for p in range(m):
+            for q in range(m):
+                pixels = images[:, p::m, q::m]
+                yield pixels, tiles[p, q, :, : pixels.shape[1], : pixels.shape[2]]
 
     def _w(self, kernel: Any) -> Any:
         """W ((m+1)^2, s*s*C, F): the kernel's two cells per axis through G (x) G."""
@@ -162,12 +177,9 @@ class Winograd:
         n, m, (t, u), f = len(x), self.m, self.tiles, self.geometry.filters
         product = SCRATCH.matmul(self._v(x), self._w(kernel), "winograd_product")
         tiles = SCRATCH.matmul(self._matrix("A", x), product.reshape(len(product), -1), "winograd_y_tiles")
-        tiles = tiles.reshape(m, m, n, t, u, f)
         y = xp.empty((n, *self.geometry.out_hw, f), dtype=x.dtype)
-        for p in range(m):
-            for q in range(m):
-                rows, cols = y[:, p::m, q::m].shape[1:3]
-                y[:, p::m, q::m] = tiles[p, q, :, :rows, :cols]
+        for pixels, entries in self._tile_views(y, tiles.reshape(m, m, n, t, u, f)):
+            pixels[...] = entries
         return y
 
     def conv2d_transpose(self, dy: Any, kernel: Any) -> Any:
@@ -181,13 +193,11 @@ class Winograd:
         cells = SCRATCH.get("winograd_cells", (n, hc, sh, wc, sw, c), dy.dtype, xp)
         cells[:, -1] = 0  # the last cell row and column: only tiles' last cells (added below) land there
         cells[:, :, :, -1] = 0
-        for i in range(a):
-            for j in range(a):
-                where = cells[:, i : i + m * t : m, :, j : j + m * u : m]
-                if i < m and j < m:  # each cell of the first m x m of every tile once: a copy
-                    where[...] = dtiles[i, j]
-                else:
-                    where += dtiles[i, j]
+        for i, j, where in self._cell_views(cells):  # the first m x m cells of the tiles cover each cell once
+            if i < m and j < m:
+                where[...] = dtiles[i, j]
+            else:
+                where += dtiles[i, j]
         padded = cells.reshape(n, sh * hc, sw * wc, c)
         dx = (xp.empty if (self.rows, self.cols) == g.in_hw else xp.zeros)((n, *g.in_hw, c), dtype=dy.dtype)
         dx[:, : self.rows, : self.cols] = padded[:, top : top + self.rows, left : left + self.cols]
