@@ -25,6 +25,11 @@ def test_toom_cook_computes_m_outputs_of_a_two_tap_correlation_with_m_plus_1_pro
         np.testing.assert_allclose(a_t @ ((g @ taps) * (b_t @ d)), want, rtol=1e-13, atol=1e-13)
 
 
+def test_toom_cook_refuses_tiles_larger_than_its_points() -> None:
+    with pytest.raises(ValueError, match="toom_cook: expected 1 <= m <= 4 .*, got 5"):
+        toom_cook(5)
+
+
 @pytest.mark.parametrize(("out_hw", "m"), [((8, 8), 4), ((7, 9), 4), ((4, 4), 2), ((6, 8), 2)])
 def test_tiles_are_4x4_from_7_output_pixels_on_else_2x2(out_hw: tuple[int, int], m: int) -> None:
     layer = nn.Conv2D(8, 4, 2, "same", algorithm="winograd")

@@ -72,6 +72,8 @@ def toom_cook(m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     which Toom-Cook computes as ``Vc^-1 ((Va a) * (Vg g))`` with Vandermonde rows at the points
     (infinity: the leading coefficient); transposed: At = Va^T, G = Vg, Bt = (Vc^-1)^T.
     """
+    if not 1 <= m <= len(POINTS):
+        raise ValueError(f"toom_cook: expected 1 <= m <= {len(POINTS)} (the points there are), got {m}")
     points = POINTS[:m]
 
     def vandermonde(n: int) -> np.ndarray:
