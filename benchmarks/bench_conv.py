@@ -92,7 +92,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=tuple(ZOO), default="radford64")
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--algorithms", default="im2col,kernel_rows,subpixel,winograd,fourier,whole_image",
+    p.add_argument("--algorithms", default="im2col,kernel_rows,subpixel,planes,winograd,fourier,whole_image",
                    help="comma-separated names (those that do not apply to a layer are left out)")
     p.add_argument("--repeats", type=int, default=5)
     args = p.parse_args()

@@ -70,6 +70,7 @@ def _every_layer() -> list[tuple[nn.Layer, tuple[int, ...]]]:
         (nn.Conv2DTranspose(2, 4, strides=2, padding="same", algorithm="subpixel"), (2, 3, 3, 2)),
         (nn.Conv2D(2, 4, strides=2, padding="same", algorithm="winograd"), (2, 14, 14, 2)),  # 4x4 tiles
         (nn.Conv2DTranspose(2, 4, strides=2, padding="same", algorithm="winograd"), (2, 3, 3, 2)),  # 2x2 tiles
+        (nn.Conv2DTranspose(2, 4, strides=2, padding="same", algorithm="planes"), (2, 3, 3, 2)),
         (nn.Conv2D(3, 3, strides=2, padding="same", algorithm="reference"), (2, 5, 5, 2)),
         (nn.Conv2DTranspose(2, 5, strides=2, padding="same", algorithm="reference"), (2, 3, 3, 2)),
         (nn.Conv2DTranspose(4, 5, strides=1, padding="same", algorithm="fourier"), (2, 7, 7, 3)),

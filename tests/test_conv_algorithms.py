@@ -24,11 +24,12 @@ from minigan.nn.chunked import Im2colChunks
 from minigan.nn.fourier import Fourier
 from minigan.nn.im2col import col2im, crop_hw, im2col, pad_hw
 from minigan.nn.kernel_rows import KernelRows
+from minigan.nn.planes import Planes
 from minigan.nn.subpixel import Subpixel
 from minigan.nn.whole_image import WholeImage
 from minigan.nn.winograd import Winograd
 
-FAST = ("im2col", "kernel_rows", "fourier", "whole_image", "subpixel", "winograd")
+FAST = ("im2col", "kernel_rows", "fourier", "whole_image", "subpixel", "winograd", "planes")
 DRAWN = settings(max_examples=40, deadline=None, derandomize=True)
 Make = Callable[[str], nn.Layer]
 
@@ -173,7 +174,7 @@ def test_the_reference_is_im2col_col2im_and_the_adjoint_identity_holds() -> None
     np.testing.assert_allclose(dx, crop_hw(col2im(cols, (9, 9), *strides), *pads), rtol=1e-12)
 
 
-def test_auto_takes_whole_image_winograd_or_fourier_where_they_pay_else_kernel_rows_for_strides_1_else_subpixel(
+def test_auto_takes_whole_image_winograd_or_fourier_where_they_pay_else_kernel_rows_for_strides_1_else_planes_etc(
 ) -> None:
     chosen = [
         (nn.Conv2DTranspose(128, 7, 1, "valid"), (1, 1, 100), WholeImage),  # the conditional DCGAN's first
@@ -189,11 +190,13 @@ def test_auto_takes_whole_image_winograd_or_fourier_where_they_pay_else_kernel_r
         (nn.Conv2D(128, 4, 2, "same"), (14, 14, 64), Winograd),  # the conditional DCGAN's D
         (nn.Conv2DTranspose(128, 4, 2, "same"), (7, 7, 256), Winograd),  # ... and G
         (nn.Conv2DTranspose(256, 4, 2, "same"), (4, 4, 512), Winograd),
-        (nn.Conv2DTranspose(3, 4, 2, "same"), (16, 16, 128), Im2colChunks),  # 3 channels: products too thin
-        (nn.Conv2DTranspose(3, 4, 2, "same"), (32, 32, 64), Subpixel),  # ... and a 64x64 col2im is dear
+        (nn.Conv2DTranspose(3, 4, 2, "same"), (16, 16, 128), Planes),  # 3 channels: too thin for Winograd
+        (nn.Conv2D(64, 4, 2, "same"), (64, 64, 3), Planes),  # (for its input gradient)
+        (nn.Conv2DTranspose(3, 4, 2, "same"), (8, 8, 128), Im2colChunks),  # 16x16 pixels: col2im is cheap
         (nn.Conv2D(64, 4, 2, "same"), (32, 32, 16), Subpixel),  # 16 channels: too thin for Winograd
         (nn.Conv2DTranspose(64, 4, 2, "same"), (4, 4, 512), Winograd),
-        (nn.Conv2DTranspose(3, 5, 2, "same"), (16, 16, 64), Im2colChunks),  # 5 taps: not a multiple of 2
+        (nn.Conv2DTranspose(3, 5, 2, "same"), (16, 16, 64), Planes),  # any kernel: 5 taps, no sub-pixel path
+        (nn.Conv2DTranspose(3, 5, 2, "same"), (8, 8, 64), Im2colChunks),
     ]
     for layer, shape, kind in chosen:
         layer.build_for(shape)

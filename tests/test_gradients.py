@@ -77,6 +77,7 @@ def test_conv2d_transpose_gradients_match_finite_differences(g, output_padding):
         (lambda: nn.Conv2D(3, (4, 3), (2, 3), "same", algorithm="subpixel"), (2, 6, 7, 2)),  # the adjoint, zero taps
         (lambda: nn.Conv2D(3, 4, 2, "same", algorithm="winograd"), (2, 14, 13, 2)),  # 4x4 tiles past the edge
         (lambda: nn.Conv2DTranspose(3, (4, 6), (2, 3), "valid", algorithm="winograd"), (2, 3, 2, 2)),  # 2x2 tiles
+        (lambda: nn.Conv2D(2, (4, 3), (2, 3), "same", algorithm="planes"), (2, 6, 7, 3)),  # its input gradient
     ],
 )
 def test_fast_conv_algorithms_gradients_match_finite_differences(make, shape):

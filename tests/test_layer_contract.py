@@ -100,6 +100,7 @@ def _two_input_model():
         (lambda: nn.Conv2DTranspose(3, 4, 1, "valid", algorithm="whole_image"), [(2, 1, 1, 2)]),
         (lambda: nn.Conv2D(3, 4, 2, "same", algorithm="subpixel"), [(2, 6, 6, 2)]),
         (lambda: nn.Conv2DTranspose(3, 4, 2, "same", algorithm="winograd"), [(2, 4, 4, 2)]),
+        (lambda: nn.Conv2DTranspose(3, 4, 2, "same", algorithm="planes"), [(2, 4, 4, 2)]),
         (lambda: nn.Conv2DTranspose(3, 5, 2, "same", algorithm="reference"), [(2, 4, 4, 2)]),
         (lambda: nn.Sequential([nn.Conv2D(2, 3), nn.LeakyReLU(), nn.Flatten(), nn.Dense(1)]), [(2, 6, 6, 1)]),
         (_two_input_model, [(4, 5), (4, 2)]),

@@ -12,10 +12,12 @@ cuDNN lets you pick an algorithm; a layer takes one by name (``algorithm=``)::
     "whole_image"  a kernel as large as its unpadded input: one matrix product each (whole_image.py)
     "subpixel"     im2col, with conv2d_transpose as one strides-1 product and a pixel shuffle (subpixel.py)
     "winograd"     a kernel of twice the strides by Winograd's minimal filtering F(m x m, 2 x 2) (winograd.py)
+    "planes"       im2col, with conv2d_transpose's product transposed and col2im over image planes (planes.py)
     "auto"         whole_image where it applies, else Winograd where the channels make it pay
                    (winograd.worthwhile), else Fourier where it saves work
                    (fourier.worthwhile counts it), else kernel rows for strides 1 (no col2im),
-                   else subpixel where col2im would cost more (subpixel.worthwhile), else im2col
+                   else planes for images of few channels (planes.worthwhile), else subpixel where
+                   col2im would cost more (subpixel.worthwhile), else im2col
 
 tests/test_conv_algorithms.py checks each against "reference" over hypothesis-drawn shapes.
 """
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigan.nn import fourier, functional, subpixel, whole_image, winograd
+from minigan.nn import fourier, functional, planes, subpixel, whole_image, winograd
 from minigan.nn.chunked import Im2colChunks
 from minigan.nn.im2col import Geometry
 from minigan.nn.kernel_rows import KernelRows
@@ -50,7 +52,7 @@ class Reference:
 
 ALGORITHMS = {"reference": Reference, "im2col": Im2colChunks, "kernel_rows": KernelRows, "fourier": fourier.Fourier,
               "whole_image": whole_image.WholeImage, "subpixel": subpixel.Subpixel,
-              "winograd": winograd.Winograd}
+              "winograd": winograd.Winograd, "planes": planes.Planes}
 NAMES = ("auto", *ALGORITHMS)
 
 
@@ -71,6 +73,8 @@ def auto(geometry: Geometry) -> str:
         return "fourier"
     if geometry.strides == (1, 1):
         return "kernel_rows"
+    if planes.worthwhile(geometry):
+        return "planes"
     return "subpixel" if subpixel.worthwhile(geometry) else "im2col"
 
 

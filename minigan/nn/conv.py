@@ -14,8 +14,8 @@ so each layer's forward pass is the other's backward-to-input::
 
 and db = the sum of dy over every pixel. The functions are those of
 :mod:`minigan.nn.functional`, run by the layer's ``algorithm`` (:mod:`minigan.nn.algorithms`:
-"auto", "reference", "im2col", "kernel_rows", "fourier", "whole_image", "subpixel" or "winograd"), which
-changes the speed, never the result beyond rounding.
+"auto", "reference", "im2col", "kernel_rows", "fourier", "whole_image", "subpixel", "winograd" or
+"planes"), which changes the speed, never the result beyond rounding.
 """
 
 from __future__ import annotations
