@@ -150,10 +150,10 @@ def layer_macs(layer: Any, input_shape: tuple[int, ...]) -> int:
         return model_macs(layer, input_shape)
     if isinstance(layer, nn.Dense):
         return input_shape[0] * layer.units
-    if isinstance(layer, nn.Conv2D):
+    if isinstance(layer, nn.Conv2D):  # the kernel's C: the joined channels of a LabelMapConv2D
         ho, wo, f = layer.output_shape(input_shape)
-        kh, kw = layer.kernel_size
-        return ho * wo * kh * kw * input_shape[-1] * f
+        kh, kw, c, _ = layer.params["kernel"].shape
+        return ho * wo * kh * kw * c * f
     if isinstance(layer, nn.Conv2DTranspose):
         h, w, c = input_shape
         kh, kw = layer.kernel_size

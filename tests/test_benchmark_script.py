@@ -56,11 +56,12 @@ def test_bench_conv_times_every_convolution_of_a_model_and_marks_the_one_auto_ta
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     rows = result.stdout.splitlines()[1:]
-    # G: the z and y branches (1x1 -> 7x7, whole image), 7x7 -> 14x14 and 14x14 -> 28x28; D: two convolutions.
+    # G: the z and y branches (1x1 -> 7x7, whole image), 7x7 -> 14x14 and 14x14 -> 28x28; D: two convolutions,
+    # the first on the image's one channel (LabelMapConv2D adds the ten label maps' part as y R).
     assert [row.split()[1:4] for row in rows] == [
         ["7x7x128", "<->", "1x1x100"], ["7x7x128", "<->", "1x1x10"], ["14x14x128", "<->", "7x7x256"],
-        ["28x28x1", "<->", "14x14x128"], ["28x28x11", "<->", "14x14x64"], ["14x14x64", "<->", "7x7x128"]]
+        ["28x28x1", "<->", "14x14x128"], ["28x28x1", "<->", "14x14x64"], ["14x14x64", "<->", "7x7x128"]]
     marked = [row.split("*")[1].split()[0] for row in rows]
-    assert marked == ["whole_image", "whole_image", "winograd", "im2col", "subpixel", "winograd"]
+    assert marked == ["whole_image", "whole_image", "winograd", "im2col", "im2col", "winograd"]
     assert all(row.count("*") == 1 and "reference" in row for row in rows)
     assert "whole_image" not in rows[2]  # left out where it does not apply

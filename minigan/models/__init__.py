@@ -33,14 +33,16 @@ from collections.abc import Callable
 from typing import Any
 
 from minigan import nn
-from minigan.models.cdcgan import LabelMaps, cdcgan_discriminator, cdcgan_generator
+from minigan.models.cdcgan import cdcgan_discriminator, cdcgan_generator
 from minigan.models.dcgan import dcgan_discriminator, dcgan_generator
+from minigan.models.label_maps import LabelMapConv2D, LabelMaps
 from minigan.models.mlp import mlp_discriminator, mlp_generator
 from minigan.models.radford import radford_discriminator, radford_generator
 
 __all__ = [
-    "BUILDERS", "LabelMaps", "build", "cdcgan_discriminator", "cdcgan_generator", "dcgan_discriminator",
-    "dcgan_generator", "mlp_discriminator", "mlp_generator", "radford_discriminator", "radford_generator", "spec",
+    "BUILDERS", "LabelMapConv2D", "LabelMaps", "build", "cdcgan_discriminator", "cdcgan_generator",
+    "dcgan_discriminator", "dcgan_generator", "mlp_discriminator", "mlp_generator", "radford_discriminator",
+    "radford_generator", "spec",
 ]
 
 

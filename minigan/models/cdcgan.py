@@ -3,38 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from minigan import nn
-from minigan.backend import get_array_module
 from minigan.models.checks import check_classes, check_image_shape, check_latent, scaled
-
-
-class LabelMaps(nn.Layer):
-    """Broadcast a one-hot label to constant maps: ``(N, K) -> (N, H, W, K)``, ``y[n, i, j, k] = x[n, k]``.
-
-    Backward sums over the map: ``dx[n, k] = sum_ij dy[n, i, j, k]``. The conditional DCGAN's
-    discriminator concatenates these maps to the image channels.
-    """
-
-    input_rank = 1
-
-    def __init__(self, height: int, width: int, name: str | None = None) -> None:
-        if int(height) < 1 or int(width) < 1:
-            raise ValueError(f"LabelMaps: expected height and width >= 1, got {height} and {width}")
-        self.height, self.width = int(height), int(width)
-        super().__init__(name=name)
-
-    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        return (self.height, self.width, *input_shape)
-
-    def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
-        xp = get_array_module(x)
-        n, k = x.shape
-        return xp.ascontiguousarray(xp.broadcast_to(x[:, None, None, :], (n, self.height, self.width, k))), None
-
-    def _backward(self, dy: Any, cache: Any) -> Any:
-        return dy.sum(axis=(1, 2))
+from minigan.models.label_maps import LabelMapConv2D
 
 
 def cdcgan_generator(
@@ -87,9 +59,10 @@ def cdcgan_discriminator(
 ) -> nn.Sequential:
     """The conditional DCGAN's discriminator: ``[images (N, H, W, C), y (N, K)] -> logits (N, 1)``.
 
-    y becomes K constant label maps (:class:`LabelMaps`) concatenated to the image channels;
-    then ``Conv2D(c0, 4, s2) -> LeakyReLU(0.2) -> Conv2D(c1, 4, s2) -> BN -> LeakyReLU(0.2)
-    -> Flatten -> Dense(1)``.
+    y becomes K constant label maps (:class:`~minigan.models.label_maps.LabelMaps`) concatenated
+    to the image channels; then ``Conv2D(c0, 4, s2) -> LeakyReLU(0.2) -> Conv2D(c1, 4, s2) -> BN
+    -> LeakyReLU(0.2) -> Flatten -> Dense(1)``. The maps and the first convolution are one
+    :class:`~minigan.models.label_maps.LabelMapConv2D`: the same function, without the maps.
     """
     what = "cdcgan_discriminator"
     shape = check_image_shape(image_shape, what)
@@ -99,8 +72,7 @@ def cdcgan_discriminator(
     c0, c1 = scaled(channels, width, what)
     init = kernel_initializer
     layers = [
-        nn.Parallel([nn.Sequential(), LabelMaps(shape[0], shape[1])], name="join_x_y"),
-        nn.Conv2D(c0, 4, strides=2, padding="same", kernel_initializer=init),
+        LabelMapConv2D(c0, 4, strides=2, padding="same", kernel_initializer=init, name="conv2d"),
         nn.LeakyReLU(0.2),
         nn.Conv2D(c1, 4, strides=2, padding="same", use_bias=False, kernel_initializer=init),
         nn.BatchNormalization(momentum=0.9, epsilon=1e-5),

@@ -61,10 +61,11 @@ class _Conv(Layer):
         self.algorithm = algorithms.check_name(algorithm, cls)
         super().__init__(input_shape, name)
 
-    def _build_products(self, geometry: Geometry, dtype: np.dtype) -> None:
-        """The kernel (the geometry's Conv2D kernel), the bias, and the algorithm that computes the products."""
+    def _build_products(self, geometry: Geometry, dtype: np.dtype, kernel_channels: int | None = None) -> None:
+        """The kernel (the geometry's Conv2D kernel, on ``kernel_channels`` if given), the bias, and
+        the algorithm that computes the products."""
         self.geometry = geometry
-        kernel_shape = (*geometry.kernel_hw, geometry.channels, geometry.filters)
+        kernel_shape = (*geometry.kernel_hw, kernel_channels or geometry.channels, geometry.filters)
         self.params["kernel"] = self.kernel_initializer(kernel_shape, dtype)
         if self.use_bias:
             self.params["bias"] = initializers.zeros((self.filters,), dtype)
@@ -97,12 +98,15 @@ class Conv2D(_Conv):
     """
 
     def build(self, input_shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self._build_products(self._geometry(input_shape), dtype)
+
+    def _geometry(self, input_shape: tuple[int, ...]) -> Geometry:
         (h, w, c), (kh, kw), (sh, sw) = input_shape, self.kernel_size, self.strides
         pads = conv_padding(h, kh, sh, self.padding), conv_padding(w, kw, sw, self.padding)
         if h + sum(pads[0]) < kh or w + sum(pads[1]) < kw:
             raise ValueError(f"{self.name}: input {h}x{w} is smaller than the kernel {kh}x{kw} ('valid')")
-        ho, wo, _ = self.output_shape(input_shape)
-        self._build_products(Geometry((h, w), (ho, wo), (kh, kw), (sh, sw), pads, c, self.filters), dtype)
+        out_hw = conv_output_length(h, kh, sh, self.padding), conv_output_length(w, kw, sw, self.padding)
+        return Geometry((h, w), out_hw, (kh, kw), (sh, sw), pads, c, self.filters)
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         h, w, _ = input_shape
