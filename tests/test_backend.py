@@ -19,7 +19,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from minigan import backend, losses, nn, optim
+from minigan import backend, losses, models, nn, optim
 from minigan.gradcheck import check_layer
 
 cupy = pytest.importorskip("cupy", reason="the stand-in test needs the cupy package (pip install 'minigan[dev]')")
@@ -100,6 +100,16 @@ def test_every_layer_uses_only_names_cupy_provides(standin):
         check_layer(layer, x, max_entries=20).assert_ok()
     assert {"cupy.lib.stride_tricks.as_strided", "cupy.random.default_rng", "cupy.zeros"} <= standin
     assert {"cupy.matmul", "cupy.copyto", "cupy.arange", "cupy.einsum"} <= standin  # the Fourier paths, BatchNorm
+
+
+def test_the_label_map_convolution_uses_only_names_cupy_provides(standin):
+    """The cDCGAN's discriminator: LabelMapConv2D's mask, label response and its gradients."""
+    d = models.cdcgan_discriminator(num_classes=3, image_shape=(8, 8, 1), channels=(2, 3))
+    rng = np.random.default_rng(0)
+    logits = d.forward([rng.standard_normal((2, 8, 8, 1), dtype=np.float32), np.eye(3, dtype=np.float32)[[0, 2]]])
+    dx, dy = d.backward(np.ones_like(logits))
+    assert dx.shape == (2, 8, 8, 1) and dy.shape == (2, 3)
+    assert "cupy.ones" in standin and "cupy.ascontiguousarray" in standin
 
 
 def test_a_training_step_uses_only_names_cupy_provides(standin):
