@@ -69,11 +69,7 @@ class LabelMapConv2D(nn.Conv2D):
             raise ValueError(
                 f"{self.name}: expected input shapes [(height, width, channels), (classes,)], got {list(shapes)}"
             )
-        self.dtype = np.dtype(dtype) if dtype is not None else backend.floatx()
-        self.input_shape = shapes
-        self.build(shapes, self.dtype)
-        self.grads = {k: backend.xp().zeros_like(v) for k, v in self.params.items()}
-        self.built = True
+        self._build_checked(shapes, dtype)
 
     def build(self, input_shape: Any, dtype: np.dtype) -> None:
         (h, w, c), (k,) = input_shape

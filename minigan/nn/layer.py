@@ -67,6 +67,10 @@ class Layer:
                 f"{self.name}: expected input of rank {self.input_rank + 1} (batch, "
                 f"{self._rank_hint()}), got shape (batch, {', '.join(map(str, input_shape))})"
             )
+        self._build_checked(input_shape, dtype)
+
+    def _build_checked(self, input_shape: Any, dtype: Any) -> None:
+        """Build for an ``input_shape`` already checked: parameters, zero gradients, the dtype."""
         self.dtype = np.dtype(dtype) if dtype is not None else backend.floatx()
         self.input_shape = input_shape
         self.build(input_shape, self.dtype)
