@@ -101,6 +101,7 @@ class Conv2D(_Conv):
         self._build_products(self._geometry(input_shape), dtype)
 
     def _geometry(self, input_shape: tuple[int, ...]) -> Geometry:
+        """This convolution on (H, W, C) inputs: sizes, padding and channels."""
         (h, w, c), (kh, kw), (sh, sw) = input_shape, self.kernel_size, self.strides
         pads = conv_padding(h, kh, sh, self.padding), conv_padding(w, kw, sw, self.padding)
         if h + sum(pads[0]) < kh or w + sum(pads[1]) < kw:
