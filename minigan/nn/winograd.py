@@ -34,7 +34,6 @@ place between a layer's forward and its backward would be wrong for its cached i
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -127,10 +126,8 @@ class Winograd:
         (sh, sw), (top, left), n, c = g.strides, g.crop, len(x), g.channels
         padded = pad_hw(x[:, : self.rows, : self.cols], (top, sh * hc - top - self.rows),
                         (left, sw * wc - left - self.cols), self.workspace, "cells")
-        cells = padded.reshape(n, hc, sh, wc, sw, c)
         tiles = SCRATCH.get("winograd_tiles", (a, a, n, t, u, sh, sw, c), x.dtype, xp)
-        for i, j, where in self._cell_views(cells):
-            tiles[i, j] = where.transpose(0, 1, 3, 2, 4, 5)
+        tiles[...] = self._tiles(padded.reshape(n, hc, sh, wc, sw, c), a)
         v = self.workspace.matmul(self._matrix("B", x), tiles.reshape(a * a, -1), "V")
         return self._keep("V", x, v.reshape(a * a, n * t * u, sh * sw * c))
 
@@ -142,30 +139,23 @@ class Winograd:
             return dm
         xp = get_array_module(dy)
         (n, ho, wo, f), m, (t, u) = dy.shape, self.m, self.tiles
+        images = dy
+        if (ho, wo) != (m * t, m * u):  # zeros past the edge, to whole tiles
+            images = pad_hw(dy, (0, m * t - ho), (0, m * u - wo), self.workspace, "dy")
         tiles = SCRATCH.get("winograd_dy_tiles", (m, m, n, t, u, f), dy.dtype, xp)
-        if (ho, wo) != (m * t, m * u):
-            tiles[...] = 0
-        for pixels, entries in self._tile_views(dy, tiles):
-            entries[...] = pixels
+        tiles.reshape(m, m, n, t, u, 1, 1, f)[...] = self._tiles(images.reshape(n, m * t, 1, m * u, 1, f), m)
         dm = self.workspace.matmul(self._matrix("A", dy).T, tiles.reshape(m * m, -1), "dM")
         return self._keep("dM", dy, dm.reshape(-1, n * t * u, f))
 
-    def _cell_views(self, cells: Any) -> Iterator[tuple[int, int, Any]]:
-        """(i, j, view): cell (i, j) of every (m+1) x (m+1) tile of ``cells`` (N, Hc, sh, Wc, sw, C), as
-        (N, T, sh, U, sw, C), for i, j < m + 1 (tiles overlap by one cell)."""
-        m, (t, u) = self.m, self.tiles
-        for i in range(m + 1):
-            for j in range(m + 1):
-                yield i, j, cells[:, i : i + m * t : m, :, j : j + m * u : m]
-
-    def _tile_views(self, images: Any, tiles: Any) -> Iterator[tuple[Any, Any]]:
-        """(pixels, entries): pixels (m*t + p, m*u + q) of ``images`` (N, Ho, Wo, F) and the entries
-        (p, q, :, t, u) of ``tiles`` (m, m, N, T, U, F) they are, for every p, q < m."""
-        m = self.m
-        for p in range(m):
-            for q in range(m):
-                pixels = images[:, p::m, q::m]
-                yield pixels, tiles[p, q, :, : pixels.shape[1], : pixels.shape[2]]
+    def _tiles(self, cells: Any, size: int) -> Any:
+        """Every size x size tile of ``cells`` (N, Hc, sh, Wc, sw, C), one every m cells, as one view
+        (size, size, N, T, U, sh, sw, C): entry (i, j, n, t, u) is cell (m*t + i, m*u + j) of image n.
+        Tiles of m + 1 cells overlap by one; (N, H, W, F) images are cells of 1 x 1 pixels."""
+        (sn, shc, ssh, swc, ssw, sc), m = cells.strides, self.m
+        n, _, sh, _, sw, c = cells.shape
+        return get_array_module(cells).lib.stride_tricks.as_strided(
+            cells, shape=(size, size, n, *self.tiles, sh, sw, c), strides=(shc, swc, sn, m * shc, m * swc, ssh, ssw, sc)
+        )
 
     def _w(self, kernel: Any) -> Any:
         """W ((m+1)^2, s*s*C, F): the kernel's two cells per axis through G (x) G."""
@@ -176,12 +166,14 @@ class Winograd:
     def conv2d(self, x: Any, kernel: Any) -> Any:
         """``y = untile((At (x) At) (V @ W))``, cropped to (N, Ho, Wo, F)."""
         xp = get_array_module(x)
-        n, m, (t, u), f = len(x), self.m, self.tiles, self.geometry.filters
+        n, m, (t, u), f, (ho, wo) = len(x), self.m, self.tiles, self.geometry.filters, self.geometry.out_hw
         product = SCRATCH.matmul(self._v(x), self._w(kernel), "winograd_product")
         tiles = SCRATCH.matmul(self._matrix("A", x), product.reshape(len(product), -1), "winograd_y_tiles")
-        y = xp.empty((n, *self.geometry.out_hw, f), dtype=x.dtype)
-        for pixels, entries in self._tile_views(y, tiles.reshape(m, m, n, t, u, f)):
-            pixels[...] = entries
+        y = xp.empty((n, ho, wo, f), dtype=x.dtype)
+        whole = y if (ho, wo) == (m * t, m * u) else SCRATCH.get("winograd_y", (n, m * t, m * u, f), x.dtype, xp)
+        self._tiles(whole.reshape(n, m * t, 1, m * u, 1, f), m)[...] = tiles.reshape(m, m, n, t, u, 1, 1, f)
+        if whole is not y:  # the tiles reach past the edge: crop
+            y[...] = whole[:, :ho, :wo]
         return y
 
     def conv2d_transpose(self, dy: Any, kernel: Any) -> Any:
@@ -191,15 +183,15 @@ class Winograd:
         (sh, sw), (top, left), n, c = g.strides, g.crop, len(dy), g.channels
         dv = SCRATCH.matmul(self._dm(dy), self._w(kernel).transpose(0, 2, 1), "winograd_product")
         dtiles = SCRATCH.matmul(self._matrix("B", dy).T, dv.reshape(a * a, -1), "winograd_tiles")
-        dtiles = dtiles.reshape(a, a, n, t, u, sh, sw, c).transpose(0, 1, 2, 3, 5, 4, 6, 7)
+        dtiles = dtiles.reshape(a, a, n, t, u, sh, sw, c)
         cells = SCRATCH.get("winograd_cells", (n, hc, sh, wc, sw, c), dy.dtype, xp)
         cells[:, -1] = 0  # the last cell row and column: only tiles' last cells (added below) land there
         cells[:, :, :, -1] = 0
-        for i, j, where in self._cell_views(cells):  # the first m x m cells of the tiles cover each cell once
-            if i < m and j < m:
-                where[...] = dtiles[i, j]
-            else:
-                where += dtiles[i, j]
+        tiles = self._tiles(cells, a)
+        tiles[:m, :m] = dtiles[:m, :m]  # the first m x m cells of the tiles cover each cell once ...
+        tiles[m, :m] += dtiles[m, :m]  # ... their last row and column overlap the next tiles' first
+        tiles[:m, m] += dtiles[:m, m]
+        tiles[m, m] += dtiles[m, m]
         padded = cells.reshape(n, sh * hc, sw * wc, c)
         dx = (xp.empty if (self.rows, self.cols) == g.in_hw else xp.zeros)((n, *g.in_hw, c), dtype=dy.dtype)
         dx[:, : self.rows, : self.cols] = padded[:, top : top + self.rows, left : left + self.cols]
