@@ -124,3 +124,11 @@ def test_cdcgan_discriminator_keeps_the_joined_kernel_so_older_checkpoints_load(
     inputs = [rng.standard_normal((2, 28, 28, 1), dtype=np.float32), np.eye(10, dtype=np.float32)[[3, 7]]]
     np.testing.assert_allclose(d.layers[0].forward(inputs, training=False), old.forward(inputs, training=False),
                                rtol=1e-5, atol=1e-5)
+
+
+def test_label_map_conv_builds_only_from_an_image_and_a_label_vector():
+    layer = models.LabelMapConv2D(4, 4, strides=2, padding="same", name="d_first")
+    expected = r"d_first: expected input shapes \[\(height, width, channels\), \(classes,\)\]"
+    with pytest.raises(ValueError, match=expected):
+        layer.forward([np.ones((2, 8, 8), np.float32), np.ones((2, 3), np.float32)])
+    assert not layer.built
