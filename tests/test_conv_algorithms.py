@@ -41,8 +41,17 @@ def run(layer: nn.Layer, x: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.
     return y, layer.backward(dy), {key: g.copy() for key, g in layer.grads.items()}
 
 
-def against_reference(make: Make, algorithm: str, shape: tuple[int, ...], dtype: str, seed: int = 0):
-    """(the algorithm's results, the reference's in float64) for the same parameters and data."""
+def strided(a: np.ndarray) -> np.ndarray:
+    """The same values as a view that is not contiguous: every other channel of a wider array."""
+    wide = np.zeros((*a.shape[:-1], 2 * a.shape[-1]), a.dtype)
+    wide[..., ::2] = a
+    return wide[..., ::2]
+
+
+def against_reference(make: Make, algorithm: str, shape: tuple[int, ...], dtype: str, seed: int = 0,
+                      views: bool = False):
+    """(the algorithm's results, the reference's in float64) for the same parameters and data; with
+    ``views``, the algorithm gets its input and output gradient as strided views."""
     rng = np.random.default_rng(seed)
     reference = make("reference")
     with backend.default_float("float64"):
@@ -56,7 +65,8 @@ def against_reference(make: Make, algorithm: str, shape: tuple[int, ...], dtype:
         layer.params[key][...] = value
     x = rng.standard_normal(shape)
     dy = rng.standard_normal((shape[0], *layer.output_shape(shape[1:])))
-    return run(layer, x.astype(dtype), dy.astype(dtype)), run(reference, x, dy)
+    given = (strided(x.astype(dtype)), strided(dy.astype(dtype))) if views else (x.astype(dtype), dy.astype(dtype))
+    return run(layer, *given), run(reference, x, dy)
 
 
 def unfit(layer: nn.Layer, algorithm: str, shape: tuple[int, ...]) -> bool:
@@ -140,6 +150,7 @@ EDGE_CASES = [
     (lambda a: nn.Conv2D(3, (4, 3), 2, "valid", algorithm=a), (2, 4, 3, 5)),  # the kernel covers the input
     (lambda a: nn.Conv2DTranspose(4, (4, 3), 3, "valid", algorithm=a), (2, 1, 1, 3)),  # one pixel to a patch
     (lambda a: nn.Conv2D(4, 4, 2, "same", algorithm=a), (2, 14, 14, 3)),  # 7x7 outputs: 4x4 tiles past the edge
+    (lambda a: nn.Conv2D(4, 4, 2, "same", algorithm=a), (2, 8, 8, 3)),  # 4x4 outputs: whole 2x2 tiles
     (lambda a: nn.Conv2D(3, 4, 2, "valid", algorithm=a), (2, 9, 7, 2)),  # rows and columns that reach no output
     (lambda a: nn.Conv2DTranspose(3, (4, 6), (2, 3), "same", algorithm=a), (2, 8, 3, 2)),  # 4x4 and 2x2 tiles
     (lambda a: nn.Conv2DTranspose(2, 4, 2, "valid", algorithm=a), (1, 2, 5, 3)),
@@ -156,6 +167,14 @@ def test_edge_cases_equal_the_reference(make, shape, algorithm: str, chunked: bo
     if unfit(make(algorithm), algorithm, shape) or (chunked and algorithm in ("fourier", "whole_image", "winograd")):
         pytest.skip(f"{algorithm!r} does not apply to this layer, or has no chunks")
     assert_close(*against_reference(make, algorithm, shape, "float64"), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("algorithm", FAST)
+@pytest.mark.parametrize(("make", "shape"), EDGE_CASES)
+def test_inputs_and_gradients_that_are_strided_views_give_the_reference_results(make, shape, algorithm: str) -> None:
+    if unfit(make(algorithm), algorithm, shape):
+        pytest.skip(f"{algorithm!r} does not apply to this layer")
+    assert_close(*against_reference(make, algorithm, shape, "float64", views=True), rtol=1e-10, atol=1e-12)
 
 
 def test_the_reference_is_im2col_col2im_and_the_adjoint_identity_holds() -> None:
