@@ -217,8 +217,9 @@ def gemm_peak(n: int, repeats: int = 7) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def per_layer_table(name: str, batch: int, repeats: int) -> list[tuple[str, str, float, float, int]]:
-    """(model/layer, output shape, forward s, backward s, forward FLOPs) for every layer at ``batch``."""
+def per_layer_table(name: str, batch: int, repeats: int) -> list[tuple[str, str, float, float, int, str]]:
+    """(model/layer, output shape, forward s, backward s, forward FLOPs, class) for every layer at ``batch``
+    (class: a LabelMapConv2D's is Conv2D, the convolution it computes)."""
     gan = MiniganGAN(name, batch)
     z = backend.rng().standard_normal((batch, Z_DIM), dtype=backend.floatx())
     rows = []
@@ -235,9 +236,31 @@ def per_layer_table(name: str, batch: int, repeats: int) -> list[tuple[str, str,
             macs = layer_macs(layer, shape)
             shape = layer.output_shape(shape)
             name = f"{model.name}/{layer.name}"
-            rows.append((name, str((batch, *shape)), median(fwd), median(bwd), 2 * macs * batch))
+            kind = "Conv2D" if isinstance(layer, nn.Conv2D) else type(layer).__name__
+            rows.append((name, str((batch, *shape)), median(fwd), median(bwd), 2 * macs * batch, kind))
             x = y
     return rows
+
+
+def torch_layer_columns(name: str, batch: int, rows: list[tuple[str, str, float, float, int, str]]) -> list[str]:
+    """PyTorch's forward and backward ms of the same layer beside each row of :func:`per_layer_table`
+    (blank where it has none: reshapes, and a conditional model's layers before its labels are joined,
+    paired from the last layer back while the classes agree)."""
+    cells = [""] * len(rows)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from torch_reference import layer_times
+
+    for role, theirs in layer_times(name, batch, ARGS.layer_repeats, timed).items():
+        ours = [i for i, row in enumerate(rows) if row[0].startswith(role + "/") and row[5] not in SHAPE_ONLY]
+        for i, (kind, forward, backward) in zip(reversed(ours), reversed(theirs), strict=False):
+            if rows[i][5] != kind:
+                break
+            cells[i] = f"{forward * 1e3:13.2f}{backward * 1e3:9.2f}"
+    return cells
+
+
+#: layers that only reshape (PyTorch's Flatten / Unflatten are left out of its rows too)
+SHAPE_ONLY = ("Reshape", "Flatten")
 
 
 def median(values: list[float]) -> float:
@@ -325,13 +348,17 @@ def report(name: str, batches: list[int]) -> None:
           + ", ".join(f"{k} {v / 1e6:.1f} M" for k, v in flops.items()) + ")")
     print(f"forward multiply-adds per image: G {model_macs(G) / 1e6:.2f} M, D {model_macs(D) / 1e6:.2f} M")
 
-    print(f"\nper-layer times at batch {batches[0]} (median of {ARGS.layer_repeats}):")
-    print(f"{'layer':<44}{'output':<22}{'fwd ms':>9}{'bwd ms':>9}{'fwd GFLOP/s':>13}")
+    rows = per_layer_table(name, batches[0], ARGS.layer_repeats)
+    theirs = torch_layer_columns(name, batches[0], rows) if torch_model(name, 1) is not None else [""] * len(rows)
+    print(f"\nper-layer times at batch {batches[0]} (median of {ARGS.layer_repeats}; backward: the input's and the "
+          "parameters' gradients; PyTorch: the same layer alone, autograd recording):")
+    print(f"{'layer':<44}{'output':<22}{'fwd ms':>9}{'bwd ms':>9}{'fwd GFLOP/s':>13}"
+          + (f"{'PyTorch fwd':>13}{'bwd':>9}" if any(theirs) else ""))
     total_f = total_b = 0.0
-    for layer, shape, f, b, fl in per_layer_table(name, batches[0], ARGS.layer_repeats):
+    for (layer, shape, f, b, fl, _), torch_cells in zip(rows, theirs, strict=True):
         total_f, total_b = total_f + f, total_b + b
         rate = f"{fl / f / 1e9:13.1f}" if fl else f"{'':>13}"
-        print(f"{layer:<44}{shape:<22}{f * 1e3:9.2f}{b * 1e3:9.2f}{rate}")
+        print(f"{layer:<44}{shape:<22}{f * 1e3:9.2f}{b * 1e3:9.2f}{rate}{torch_cells}".rstrip())
     print(f"{'sum':<66}{total_f * 1e3:9.2f}{total_b * 1e3:9.2f}")
 
     print(f"\ntraining step (median of at least {ARGS.steps} steps and {ARGS.min_seconds:g} s after {ARGS.warmup} "

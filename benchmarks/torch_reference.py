@@ -10,6 +10,7 @@ Keras. A conditional model takes the one-hot labels as a second input, as miniga
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -186,3 +187,45 @@ class TorchGAN:
     def synchronize(self) -> None:
         if self.device != "cpu":
             torch.cuda.synchronize()
+
+
+#: PyTorch module -> the minigan layer class that computes the same (reshapes have none)
+KINDS = {nn.Linear: "Dense", nn.Conv2d: "Conv2D", nn.ConvTranspose2d: "Conv2DTranspose",
+         nn.BatchNorm1d: "BatchNormalization", nn.BatchNorm2d: "BatchNormalization", nn.LeakyReLU: "LeakyReLU",
+         nn.ReLU: "ReLU", nn.Dropout: "Dropout", nn.Tanh: "Tanh"}
+
+
+def layer_times(model: str, batch: int, repeats: int,
+                timed: Callable[[Callable[[], Any]], float]) -> dict[str, list[tuple[str, float, float]]]:
+    """{"generator": rows, "discriminator": rows}, a row (minigan class, forward s, backward s) for each
+    module of the network's layer stack but the reshapes (a conditional model's: after its labels are
+    joined), each timed alone on the input it gets in the network: the forward with autograd recording,
+    as in training, and the backward to its input and parameters (``autograd.grad`` of one kept graph).
+    The median of ``repeats`` calls each."""
+    gan = TorchGAN(model, batch)
+    inputs = {"generator": (gan.G, gan._with_labels(torch.randn(batch, Z_DIM))),
+              "discriminator": (gan.D, gan._with_labels(gan.real))}
+    times = {}
+    for role, (network, args) in inputs.items():
+        stack = getattr(network, "net", network)
+        seen: list[torch.Tensor] = []
+        hook = stack.register_forward_pre_hook(lambda module, given, seen=seen: seen.append(given[0].detach()))
+        with torch.no_grad():
+            network(*args)
+        hook.remove()
+        x, rows = seen[0], []
+        for module in stack:
+            with torch.no_grad():
+                y = module(x)
+            if type(module) in KINDS:
+                x_in = x.clone().requires_grad_(True)
+                wrt = [x_in, *(p for p in module.parameters() if p.requires_grad)]
+                out = module(x_in)
+                dy = torch.randn_like(out)
+                forward = sorted(timed(lambda m=module, v=x_in: m(v)) for _ in range(repeats))[repeats // 2]
+                backward = sorted(timed(lambda o=out, w=wrt, d=dy: torch.autograd.grad(o, w, d, retain_graph=True))
+                                  for _ in range(repeats))[repeats // 2]
+                rows.append((KINDS[type(module)], forward, backward))
+            x = y
+        times[role] = rows
+    return times

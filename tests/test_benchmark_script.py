@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # The tutorial DCGAN's forward multiply-adds per image, from its shapes:
@@ -65,3 +67,21 @@ def test_bench_conv_times_every_convolution_of_a_model_and_marks_the_one_auto_ta
     assert marked == ["whole_image", "whole_image", "winograd", "im2col", "im2col", "winograd"]
     assert all(row.count("*") == 1 and "reference" in row for row in rows)
     assert "whole_image" not in rows[2]  # left out where it does not apply
+
+
+def test_bench_step_puts_pytorchs_time_of_the_same_layer_beside_each_layer_that_has_one() -> None:
+    pytest.importorskip("torch")
+    command = [sys.executable, "benchmarks/bench_step.py", "--model", "cdcgan", "--batches", "2", "--steps", "1",
+               "--min-seconds", "0", "--warmup", "0", "--layer-repeats", "1", "--gemm-size", "128"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.startswith(("generator/",
+                                                                                                      "discriminator/"))}
+    # words: layer, output shape ("(2, H, W, C)": 4, "(2, 1)": 2), fwd, bwd, GFLOP/s (layers with products),
+    # then PyTorch's fwd and bwd where PyTorch has the same layer
+    words = {"generator/join_z_y": 8, "generator/conv2d_transpose": 10, "generator/batch_normalization": 9,
+             "generator/tanh": 9, "discriminator/conv2d": 10, "discriminator/conv2d_1": 10,
+             "discriminator/leaky_re_lu_1": 9, "discriminator/flatten": 5, "discriminator/dense": 8}
+    assert {name: len(rows[name]) for name in words} == words
+    # G's branches have no one layer in PyTorch (z and y each through their own stack), Flatten no work
+    assert all(float(word) >= 0 for name in words for word in rows[name][-2:])
