@@ -20,9 +20,10 @@ the trainer's (and PyTorch's DCGAN example's) order::
     Adam(G).step; D.trainable = True
 
 For one model it prints: the step's median time and images/s at each batch size; each
-layer's forward and backward time at the first batch size; the step's FLOPs (counted from
-the layer shapes), the machine's float32 GEMM peak (measured first, and again after each
-timed step, as the machine's speed drifts) and the step's achieved GFLOP/s against it; the
+layer's forward and backward time at the first batch size, beside PyTorch's for the same layer
+alone (torch_reference.layer_times); the step's FLOPs (counted from the layer shapes), the
+machine's float32 GEMM peak (measured first, and again after each timed step, as the machine's
+speed drifts) and the step's achieved GFLOP/s against it; the
 same step in PyTorch (benchmarks/torch_reference.py, when installed) with the same number of
 threads, interleaved with minigan's, and the ratio (the median of the ratios of the pairs of
 steps timed together: at least ``--steps`` of them, more until minigan's add up to
