@@ -11,6 +11,7 @@ Keras. A conditional model takes the one-hot labels as a second input, as miniga
 from __future__ import annotations
 
 from collections.abc import Callable
+from statistics import median
 from typing import Any
 
 import torch
@@ -222,9 +223,9 @@ def layer_times(model: str, batch: int, repeats: int,
                 wrt = [x_in, *(p for p in module.parameters() if p.requires_grad)]
                 out = module(x_in)
                 dy = torch.randn_like(out)
-                forward = sorted(timed(lambda m=module, v=x_in: m(v)) for _ in range(repeats))[repeats // 2]
-                backward = sorted(timed(lambda o=out, w=wrt, d=dy: torch.autograd.grad(o, w, d, retain_graph=True))
-                                  for _ in range(repeats))[repeats // 2]
+                forward = median(timed(lambda m=module, v=x_in: m(v)) for _ in range(repeats))
+                backward = median(timed(lambda o=out, w=wrt, d=dy: torch.autograd.grad(o, w, d, retain_graph=True))
+                                  for _ in range(repeats))
                 rows.append((KINDS[type(module)], forward, backward))
             x = y
         times[role] = rows

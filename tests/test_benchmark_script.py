@@ -78,10 +78,10 @@ def test_bench_step_puts_pytorchs_time_of_the_same_layer_beside_each_layer_that_
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.startswith(("generator/",
                                                                                                       "discriminator/"))}
     # words: layer, output shape ("(2, H, W, C)": 4, "(2, 1)": 2), fwd, bwd, GFLOP/s (layers with products),
-    # then PyTorch's fwd and bwd where PyTorch has the same layer
+    # then PyTorch's fwd and bwd where PyTorch has the same layer: not G's branches (z and y each through
+    # their own stack there), nor Flatten
     words = {"generator/join_z_y": 8, "generator/conv2d_transpose": 10, "generator/batch_normalization": 9,
              "generator/tanh": 9, "discriminator/conv2d": 10, "discriminator/conv2d_1": 10,
              "discriminator/leaky_re_lu_1": 9, "discriminator/flatten": 5, "discriminator/dense": 8}
     assert {name: len(rows[name]) for name in words} == words
-    # G's branches have no one layer in PyTorch (z and y each through their own stack), Flatten no work
     assert all(float(word) >= 0 for name in words for word in rows[name][-2:])
