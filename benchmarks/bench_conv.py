@@ -6,13 +6,13 @@ Usage::
     python benchmarks/bench_conv.py --model cdcgan --algorithms im2col,subpixel
 
 For each Conv2D and Conv2DTranspose (shown as the Conv2D geometry both share: big side
-H x W x C <-> small side Ho x Wo x F) it times the three products of minigan.nn.functional,
+H x W x C <-> small side Ho x Wo x F) it times the three products of minigan.nn.conv.reference,
 ``conv2d`` / ``conv2d_transpose`` / ``conv2d_kernel_grad`` (ms, median of ``--repeats``), on
 random float32 data, and ``step``: the three weighted as one training step uses them. G's
 layers run once forward and once backward; D's three times forward and twice with the kernel
 gradient; every layer but a model's first also gives its input gradient, D's three times,
 G's once. The algorithm ``"auto"`` takes is marked with ``*``. This is how the choice in
-minigan/nn/algorithms.py was checked (docs/performance.md).
+minigan/nn/conv/fast/__init__.py was checked (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from minigan import models
-from minigan.nn import Conv2D, Conv2DTranspose, Layer, Parallel, algorithms
+from minigan.nn import Conv2D, Conv2DTranspose, Layer, Parallel
+from minigan.nn.conv import fast as algorithms
 
 MNIST, COLOUR_32, COLOUR_64 = (28, 28, 1), (32, 32, 3), (64, 64, 3)
 ZOO: dict[str, Callable[[], tuple[Layer, Layer]]] = {

@@ -6,7 +6,7 @@ Usage::
     python benchmarks/bench_distributed.py --batch 64 --rounds 5 --sync-bn
 
 The model is the default MNIST DCGAN (TensorFlow's DCGAN tutorial, float32, Adam), trained by
-``GAN.train_step`` with :class:`minigan.data_parallel.AllreduceOptimizer` on a global batch of
+``GAN.train_step`` with :class:`minigan.training.data_parallel.AllreduceOptimizer` on a global batch of
 random images. Each round runs, one after the other, the same global batch::
 
     one:  python bench_distributed.py --worker                                   (2 BLAS threads)
@@ -63,9 +63,10 @@ def worker(args: argparse.Namespace) -> None:
     import numpy as np
 
     import minigan
-    from minigan import data_parallel, distributed, optim
+    from minigan import optim
     from minigan.gan import GAN
     from minigan.models import dcgan_discriminator, dcgan_generator
+    from minigan.training import data_parallel, distributed
 
     comm = distributed.get_communicator(args.distributed)
     seconds: list[float] = []

@@ -63,7 +63,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.add_argument("--system-malloc", action="store_true",
                    help="keep the C library's default malloc policy (Trainer.fit, and by default this "
-                        "benchmark, call minigan.memory.retain_freed_memory())")
+                        "benchmark, call minigan.training.memory.retain_freed_memory())")
     p.add_argument("--memory-probe", type=int, default=0, help=argparse.SUPPRESS)  # child process: batch
     return p.parse_args(argv)
 
@@ -77,7 +77,7 @@ import numpy as np  # noqa: E402
 
 import minigan  # noqa: E402
 from minigan import backend, losses, models, nn, optim  # noqa: E402
-from minigan.memory import retain_freed_memory  # noqa: E402
+from minigan.training.memory import retain_freed_memory  # noqa: E402
 
 Z_DIM, CLASSES = 100, 10
 MNIST, COLOUR_32, COLOUR_64 = (28, 28, 1), (32, 32, 3), (64, 64, 3)
@@ -415,7 +415,7 @@ def main() -> None:
     print(f"minigan {what} step benchmark: backend {ARGS.backend}, float32, {ARGS.threads} threads, "
           f"numpy {np.__version__}")
     print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
-    print("malloc: " + ("freed memory retained (minigan.memory.retain_freed_memory, as Trainer.fit; "
+    print("malloc: " + ("freed memory retained (minigan.training.memory.retain_freed_memory, as Trainer.fit; "
                         "PyTorch runs in this process too)" if retained else "the C library's default policy"))
     if ARGS.zoo:
         zoo(batches)

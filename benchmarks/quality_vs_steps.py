@@ -29,12 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from minigan import backend, checkpoint, cli_args
+from minigan import backend
+from minigan.cli import train as cli_args
+from minigan.cli.evaluate import sample_checkpoint
+from minigan.cli.recipes import MNIST_DCGAN
 from minigan.evaluate import get_classifier
 from minigan.evaluate.classifier import load_mnist_split
-from minigan.evaluate.cli import sample_checkpoint
 from minigan.evaluate.scores import evaluate_samples, mnist_test_reference
-from minigan.recipes import MNIST_DCGAN
+from minigan.training import checkpoint
 
 
 def row(label: str, step: int | str, seconds: float | None, figures: dict[str, Any]) -> dict[str, Any]:

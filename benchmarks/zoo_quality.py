@@ -32,10 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from minigan import checkpoint, cli_args
+import minigan.cli as minigan_cli
 from minigan.atomic import atomic_path
-from minigan.evaluate import cli as evaluate_cli
-from minigan.recipes import RECIPES
+from minigan.cli import train as cli_args
+from minigan.cli.recipes import RECIPES
+from minigan.training import checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- zoo_quality.py: begin -->", "<!-- zoo_quality.py: end -->"
@@ -111,7 +112,7 @@ def score(name: str, out: Path) -> dict[str, Any]:
     rows = [{**quality[e], "minutes": quality[e]["step"] * seconds_per_step / 60} for e in ZOO[name].rows
             if e in quality]
     json_path = out / "evaluate.json"
-    evaluate_cli.main(["evaluate", str(out / "checkpoint.npz"), "-n", str(SAMPLES), "--json", str(json_path)])
+    minigan_cli.main(["evaluate", str(out / "checkpoint.npz"), "-n", str(SAMPLES), "--json", str(json_path)])
     final = json.loads(json_path.read_text())
     histogram = np.asarray(final["class_histogram"], dtype=np.float64)
     return {

@@ -19,15 +19,15 @@ once into ``--cache``. ``--eval-every N`` scores an MNIST or Fashion-MNIST run w
 classifier, its samples resized back to 28x28 (FID against the dataset's own test images), as
 ``python -m minigan evaluate runs/dcgan_images/checkpoint.npz`` does. Outputs, options and
 resume as examples/mnist_dcgan.py (``--help``).
-The recipe (networks, data, defaults) is ``minigan.recipes.RECIPES["dcgan_images"]``.
+The recipe (networks, data, defaults) is ``minigan.cli.recipes.RECIPES["dcgan_images"]``.
 """
 
 from __future__ import annotations
 
 import sys
 
-from minigan import cli_args
-from minigan.recipes import RECIPES
+from minigan.cli import train as cli_args
+from minigan.cli.recipes import RECIPES
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,15 +11,15 @@ D: y becomes 10 constant 28x28 maps concatenated to the image (11 channels),
 ``-> Conv(64, 4, s2) -> LeakyReLU(0.2) -> Conv(128, 4, s2) -> BN -> LeakyReLU(0.2) -> Dense(1)``.
 Weights ~ N(0, 0.02). Sample grids: one digit per row. Outputs, options and resume as
 examples/mnist_dcgan.py (``--help``); ``python -m minigan sample|interpolate CHECKPOINT``.
-The recipe (networks, data, defaults) is ``minigan.recipes.RECIPES["mnist_cdcgan"]``.
+The recipe (networks, data, defaults) is ``minigan.cli.recipes.RECIPES["mnist_cdcgan"]``.
 """
 
 from __future__ import annotations
 
 import sys
 
-from minigan import cli_args
-from minigan.recipes import RECIPES
+from minigan.cli import train as cli_args
+from minigan.cli.recipes import RECIPES
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,15 +14,15 @@ the flattened image directly (and resumes checkpoints written before 2026-11-28)
 Fakes get uniformly random digits. The sample grids show one digit per row (row k: digit k
 for ten fixed z). Outputs, options and resume as examples/mnist_dcgan.py (``--help``);
 ``python -m minigan sample|interpolate CHECKPOINT`` work on its checkpoints.
-The recipe (networks, data, defaults) is ``minigan.recipes.RECIPES["mnist_cgan"]``.
+The recipe (networks, data, defaults) is ``minigan.cli.recipes.RECIPES["mnist_cgan"]``.
 """
 
 from __future__ import annotations
 
 import sys
 
-from minigan import cli_args
-from minigan.recipes import RECIPES
+from minigan.cli import train as cli_args
+from minigan.cli.recipes import RECIPES
 
 
 def main(argv: list[str] | None = None) -> int:

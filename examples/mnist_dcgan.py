@@ -9,15 +9,15 @@ mode), ``samples.gif``, ``losses.png``, ``history.csv`` and ``checkpoint.npz``. 
 writes a checkpoint; ``--resume`` continues exactly (bit-identical on the CPU).
 Sample from a checkpoint with ``python -m minigan sample CHECKPOINT -n 64 --out grid.png``.
 Options: ``--help``; the model, the step and the outputs: docs/training.md. The recipe
-(networks, data, defaults, presets) is ``minigan.recipes.RECIPES["mnist_dcgan"]``.
+(networks, data, defaults, presets) is ``minigan.cli.recipes.RECIPES["mnist_dcgan"]``.
 """
 
 from __future__ import annotations
 
 import sys
 
-from minigan import cli_args
-from minigan.recipes import RECIPES
+from minigan.cli import train as cli_args
+from minigan.cli.recipes import RECIPES
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,15 +10,15 @@ G: ``z (100) -> Dense 256 -> BN -> LeakyReLU(0.2) -> Dense 512 -> ... -> Dense 1
 paper's model (the paper's D used maxout units and G ReLU/sigmoid, trained with SGD and
 momentum); ``--no-batch-norm`` drops G's BatchNorm. Outputs, options and resume as
 examples/mnist_dcgan.py (``--help``); ``python -m minigan sample|interpolate CHECKPOINT``.
-The recipe (networks, data, defaults) is ``minigan.recipes.RECIPES["mnist_gan_mlp"]``.
+The recipe (networks, data, defaults) is ``minigan.cli.recipes.RECIPES["mnist_gan_mlp"]``.
 """
 
 from __future__ import annotations
 
 import sys
 
-from minigan import cli_args
-from minigan.recipes import RECIPES
+from minigan.cli import train as cli_args
+from minigan.cli.recipes import RECIPES
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from minigan.study_cli import main
+from minigan.cli.study import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -22,7 +22,7 @@ the D step) and of G that no gradient with respect to the images, z or y is want
 first convolution skips its col2im and the first Dense its ``dy K^T``.
 
 Reported per step: d_loss, g_loss, mean D(x) and mean D(G(z)) (sigmoid of the logits, the
-latter from the D step). :class:`minigan.trainer.Trainer` runs the epochs around
+latter from the D step). :class:`minigan.training.trainer.Trainer` runs the epochs around
 :meth:`GAN.train_step`.
 """
 
@@ -33,13 +33,8 @@ from typing import Any
 
 from minigan import backend, losses, optim
 from minigan.nn import Layer
-from minigan.settings import Setting
 
 GAN_LOSSES = ("non-saturating", "minimax")
-
-#: The GAN's own settings, declared once: TrainConfig and the command line take them from here.
-LOSS = Setting("loss", "non-saturating", "generator loss", choices=GAN_LOSSES)
-LABEL_SMOOTHING = Setting("label_smoothing", 0.0, "one-sided: real targets are 1 - s", low=0, high=1)
 
 
 def _mean_sigmoid(logits: Any) -> Any:
@@ -54,7 +49,7 @@ class GAN:
     With ``num_classes`` (conditional): ``generator([z, y])`` and ``discriminator([images, y])``,
     y one-hot (N, num_classes).
 
-    Data-parallel training (:func:`minigan.data_parallel.share_noise`) sets ``noise_rng``, a
+    Data-parallel training (:func:`minigan.training.data_parallel.share_noise`) sets ``noise_rng``, a
     generator every process draws the same numbers from, and ``shard = (rank, size)``: each fake
     batch of n is then cut from a global draw of ``size * n`` z (and labels), rows
     ``rank * n`` to ``(rank + 1) * n``, so the processes together see the noise of one big batch.
@@ -76,8 +71,10 @@ class GAN:
     ) -> None:
         if num_classes is not None and int(num_classes) < 2:
             raise ValueError(f"GAN: expected num_classes >= 2 (or None), got {num_classes}")
-        LOSS.check(loss, "GAN")
-        LABEL_SMOOTHING.check(label_smoothing, "GAN")
+        if loss not in GAN_LOSSES:
+            raise ValueError(f"GAN: expected loss in {GAN_LOSSES}, got {loss!r}")
+        if not 0 <= label_smoothing < 1:
+            raise ValueError(f"GAN: expected label_smoothing >= 0 and < 1, got {label_smoothing!r}")
         if d_steps < 1 or g_steps < 1:
             raise ValueError(f"GAN: expected d_steps >= 1 and g_steps >= 1, got {d_steps} and {g_steps}")
         self.generator, self.discriminator = generator, discriminator

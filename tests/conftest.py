@@ -70,7 +70,8 @@ def stand_in_evaluator(tmp_path, monkeypatch):
     """Plumbing tests of ``python -m minigan evaluate``: an untrained classifier in a fresh cache and
     40 random images with labels standing in for every MNIST split. Call it, with the images' value
     range if needed; it returns the stand-in (images, labels)."""
-    from minigan.evaluate import Classifier, build_model, cache_path, cli, save_classifier, scores
+    from minigan.cli import evaluate as cli
+    from minigan.evaluate import Classifier, build_model, cache_path, save_classifier, scores
 
     def install(low: float = -1.0, high: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))

@@ -20,8 +20,9 @@ import sys
 import numpy as np
 
 import minigan
-from minigan import backend, data_parallel, distributed, models, nn, optim
+from minigan import backend, models, nn, optim
 from minigan.gan import GAN
+from minigan.training import data_parallel, distributed
 
 STEPS, GLOBAL_BATCH, LATENT = 4, 8, 6
 

@@ -124,7 +124,7 @@ def test_a_training_step_uses_only_names_cupy_provides(standin):
 
 
 def test_the_communicators_use_only_names_cupy_provides():
-    """minigan.distributed's CuPy and NCCL calls exist in the installed CuPy. NCCL's names are
+    """minigan.training.distributed's CuPy and NCCL calls exist in the installed CuPy. NCCL's names are
     read from CuPy's compiled NCCL module, which loads only where libnccl is installed."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "nccl library could not be loaded" where it is not installed

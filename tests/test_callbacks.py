@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from test_gan_training import assert_bit_identical, make_trainer, tiny_config, weights
 
-from minigan import checkpoint, plots, sampling
-from minigan.callbacks import EMA, SCHEDULES, Callback, Interrupted, TensorBoard
+from minigan.training import checkpoint, plots, sampling
+from minigan.training.callbacks import EMA, SCHEDULES, Callback, Interrupted, TensorBoard
 
 
 @pytest.fixture(scope="module")

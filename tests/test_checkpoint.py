@@ -13,7 +13,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from minigan import checkpoint, models, optim
+from minigan import models, optim
+from minigan.training import checkpoint
 
 
 def trained_pair(width: float = 1 / 32):

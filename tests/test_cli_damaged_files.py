@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minigan import checkpoint, models
+from minigan import models
+from minigan.training import checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from minigan import backend, models
-from minigan.__main__ import main
-from minigan.trainer import TrainConfig, Trainer, build_gan
+from minigan.cli import main
+from minigan.training.trainer import TrainConfig, Trainer, build_gan
 
 
 @pytest.fixture(scope="module")

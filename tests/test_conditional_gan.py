@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan import backend, checkpoint, cli_args, models
-from minigan.__main__ import main as minigan_main
-from minigan.recipes import RECIPES
-from minigan.trainer import TrainConfig, Trainer, build_gan, class_grid
+from minigan import backend, models
+from minigan.cli import main as minigan_main
+from minigan.cli import train as cli_args
+from minigan.cli.recipes import RECIPES
+from minigan.training import checkpoint
+from minigan.training.trainer import TrainConfig, Trainer, build_gan, class_grid
 
 DATA = os.environ.get("MINIGAN_DATA")
 

@@ -6,15 +6,17 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from minigan import checkpoint, models
+import minigan.cli as minigan_cli
+from minigan import models
+from minigan.cli.evaluate import sampled_labels
 from minigan.evaluate import (
     cache_path,
     classifier,
-    cli,
     conditional_scores,
 )
-from minigan.evaluate.conditional import class_indices, sampled_labels
-from minigan.trainer import TrainConfig
+from minigan.evaluate.conditional import class_indices
+from minigan.training import checkpoint
+from minigan.training.trainer import TrainConfig
 
 
 def _one_hot_probabilities(predicted, num_classes=10):
@@ -90,7 +92,7 @@ def test_cli_evaluate_scores_a_conditional_checkpoint_per_class(tmp_path, stand_
     path = tmp_path / "checkpoint.npz"
     checkpoint.save(path, {"generator": models.build(config.generator)}, {}, {"config": asdict(config)})
 
-    status = cli.main(["evaluate", str(path), "-n", "30", "--json", str(tmp_path / "out.json")])
+    status = minigan_cli.main(["evaluate", str(path), "-n", "30", "--json", str(tmp_path / "out.json")])
 
     out = capsys.readouterr().out
     figures = json.loads((tmp_path / "out.json").read_text())

@@ -1,4 +1,4 @@
-"""Every convolution algorithm computes what minigan.nn.functional's reference pair computes.
+"""Every convolution algorithm computes what minigan.nn.conv.reference's reference pair computes.
 
 Each layer runs with ``algorithm=`` one of the fast paths and again with
 ``algorithm="reference"`` on the same parameters; forward, input gradient and every
@@ -17,17 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minigan import backend, nn
-from minigan.nn import chunked, functional
-from minigan.nn import im2col as im2col_module
-from minigan.nn.algorithms import NAMES
-from minigan.nn.chunked import Im2colChunks
-from minigan.nn.fourier import Fourier
-from minigan.nn.im2col import col2im, crop_hw, im2col, pad_hw
-from minigan.nn.kernel_rows import KernelRows
-from minigan.nn.planes import Planes
-from minigan.nn.subpixel import Subpixel
-from minigan.nn.whole_image import WholeImage
-from minigan.nn.winograd import Winograd
+from minigan.nn.conv import reference
+from minigan.nn.conv.fast import NAMES, chunked, patches
+from minigan.nn.conv.fast.chunked import Im2colChunks
+from minigan.nn.conv.fast.fourier import Fourier
+from minigan.nn.conv.fast.kernel_rows import KernelRows
+from minigan.nn.conv.fast.planes import Planes
+from minigan.nn.conv.fast.subpixel import Subpixel
+from minigan.nn.conv.fast.whole_image import WholeImage
+from minigan.nn.conv.fast.winograd import Winograd
+from minigan.nn.conv.reference import col2im, crop_hw, im2col, pad_hw
 
 FAST = ("im2col", "kernel_rows", "fourier", "whole_image", "subpixel", "winograd", "planes")
 DRAWN = settings(max_examples=40, deadline=None, derandomize=True)
@@ -163,7 +162,7 @@ EDGE_CASES = [
 def test_edge_cases_equal_the_reference(make, shape, algorithm: str, chunked: bool,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     if chunked:  # chunks of one image each, so every loop over chunks runs several times
-        monkeypatch.setattr(im2col_module, "CHUNK_BYTES", 1)
+        monkeypatch.setattr(patches, "CHUNK_BYTES", 1)
     if unfit(make(algorithm), algorithm, shape) or (chunked and algorithm in ("fourier", "whole_image", "winograd")):
         pytest.skip(f"{algorithm!r} does not apply to this layer, or has no chunks")
     assert_close(*against_reference(make, algorithm, shape, "float64"), rtol=1e-10, atol=1e-12)
@@ -181,13 +180,13 @@ def test_the_reference_is_im2col_col2im_and_the_adjoint_identity_holds() -> None
     rng = np.random.default_rng(1)
     x, kernel = rng.standard_normal((2, 7, 6, 3)), rng.standard_normal((3, 4, 3, 5))
     strides, pads = (2, 1), ((1, 1), (2, 1))
-    y = functional.conv2d(x, kernel, strides, pads)
+    y = reference.conv2d(x, kernel, strides, pads)
     direct = np.einsum("npqijc,ijcf->npqf", im2col(pad_hw(x, *pads), 3, 4, *strides), kernel)
     np.testing.assert_allclose(y, direct, rtol=1e-12)
     dy = rng.standard_normal(y.shape)
-    dx = functional.conv2d_transpose(dy, kernel, strides, pads, (7, 6))
+    dx = reference.conv2d_transpose(dy, kernel, strides, pads, (7, 6))
     np.testing.assert_allclose(np.vdot(y, dy), np.vdot(x, dx), rtol=1e-12)  # <conv2d(x), dy> = <x, conv2d^T(dy)>
-    dk = functional.conv2d_kernel_grad(x, dy, (3, 4), strides, pads)
+    dk = reference.conv2d_kernel_grad(x, dy, (3, 4), strides, pads)
     np.testing.assert_allclose(np.vdot(y, dy), np.vdot(kernel, dk), rtol=1e-12)  # linear in K as well
     cols = np.einsum("npqf,ijcf->npqijc", dy, kernel)
     np.testing.assert_allclose(dx, crop_hw(col2im(cols, (9, 9), *strides), *pads), rtol=1e-12)
@@ -219,7 +218,7 @@ def test_auto_takes_whole_image_winograd_or_fourier_where_they_pay_else_kernel_r
     ]
     for layer, shape, kind in chosen:
         layer.build_for(shape)
-        assert type(layer.products) is kind, (layer, shape)
+        assert type(layer.impl) is kind, (layer, shape)
 
 
 @pytest.mark.parametrize(
@@ -298,7 +297,7 @@ def test_the_kernel_gradient_copies_only_the_patch_rows_that_conv2d_did_not_leav
     real_patch_rows = chunked.patch_rows
     monkeypatch.setattr(chunked, "patch_rows", lambda patches, scratch: copies.append(1) or real_patch_rows(
         patches, scratch))
-    monkeypatch.setattr(im2col_module, "CHUNK_BYTES", 1)  # one image a chunk: three chunks
+    monkeypatch.setattr(patches, "CHUNK_BYTES", 1)  # one image a chunk: three chunks
     make = lambda a: nn.Conv2D(4, 3, 2, "same", algorithm=a)  # noqa: E731
     (_, _, grads), (_, _, want) = against_reference(make, "im2col", (3, 6, 5, 2), "float64")
     assert len(copies) == 3 + 2  # the forward's three chunks; the backward copies all but the last again

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from minigan import checkpoint, models, optim
+from minigan import models, optim
 from minigan.data import DataError, read_idx
+from minigan.training import checkpoint
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import backend, data_parallel, distributed, models, nn, optim
+from minigan import backend, models, nn, optim
 from minigan.gan import GAN
 from minigan.gradcheck import check_layer
+from minigan.training import data_parallel, distributed
 
 
 class Pair(distributed.Communicator):
@@ -51,7 +52,7 @@ def test_the_single_process_communicator_is_rank_0_of_1_and_its_collectives_chan
 
 
 def test_a_single_process_run_never_imports_mpi4py():
-    code = ("import sys, numpy as np\nfrom minigan import data_parallel, distributed, nn\n"
+    code = ("import sys, numpy as np\nfrom minigan import nn\nfrom minigan.training import data_parallel, distributed\n"
             "c = distributed.get_communicator('none')\n"
             "nn.SyncBatchNormalization(c).forward(np.ones((2, 3), np.float32))\n"
             "print('mpi4py' in sys.modules)")
@@ -191,7 +192,7 @@ def test_allreduce_optimizer_steps_with_the_mean_gradient_and_delegates_the_rest
     wrapped.step()  # the mean gradient: (2 + 4) / 2 = 3 on the kernel, 0 on the bias
     np.testing.assert_allclose(model.params["kernel"], twin.params["kernel"] - 0.5 * 3, rtol=1e-6)
     assert wrapped.lr == 0.5 and wrapped.t == 1 and wrapped.state_dict()["t"] == 1
-    assert wrapped.model is model  # what minigan.checkpoint reads
+    assert wrapped.model is model  # what minigan.training.checkpoint reads
 
 
 def test_use_sync_batch_norm_swaps_every_batch_norm_keeping_names_and_arrays():

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from test_distributed_mpi import MPIEXEC
 
-from minigan import checkpoint
+from minigan.training import checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = os.environ.get("MINIGAN_DATA")

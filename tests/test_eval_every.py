@@ -7,8 +7,9 @@ import csv
 import numpy as np
 import pytest
 
-from minigan import checkpoint, models
-from minigan.trainer import TrainConfig, Trainer, build_gan
+from minigan import models
+from minigan.training import checkpoint
+from minigan.training.trainer import TrainConfig, Trainer, build_gan
 
 
 def tiny_config(**overrides) -> TrainConfig:

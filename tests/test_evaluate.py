@@ -6,14 +6,15 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from minigan import backend, checkpoint, models
+import minigan.cli as minigan_cli
+from minigan import backend, models
+from minigan.cli import evaluate as evaluate_cli
 from minigan.evaluate import (
     Classifier,
     build_model,
     cache_path,
     class_histogram,
     classifier,
-    cli,
     frechet_distance,
     frechet_distance_of_features,
     inception_score,
@@ -23,7 +24,8 @@ from minigan.evaluate import (
     scores,
 )
 from minigan.evaluate.classifier import check_images
-from minigan.trainer import TrainConfig
+from minigan.training import checkpoint
+from minigan.training.trainer import TrainConfig
 
 
 def _random_psd(rng, d):
@@ -150,7 +152,7 @@ def test_cli_evaluate_prints_and_writes_figures_beside_the_reference(tmp_path, s
     samples = tmp_path / "samples.npy"
     np.save(samples, rng.uniform(-1, 1, (30, 28, 28, 1)).astype(np.float32))
 
-    status = cli.main(["evaluate", str(samples), "-n", "20", "--json", str(tmp_path / "out.json")])
+    status = minigan_cli.main(["evaluate", str(samples), "-n", "20", "--json", str(tmp_path / "out.json")])
 
     out = capsys.readouterr().out
     figures = json.loads((tmp_path / "out.json").read_text())
@@ -166,7 +168,7 @@ def test_cli_evaluate_rejects_a_file_of_unknown_type(tmp_path):
     bad.write_text("x")
 
     with pytest.raises(ValueError, match="expected a .npy of images"):
-        cli.load_samples(bad, 10)
+        evaluate_cli.load_samples(bad, 10)
 
 
 # -- the orderings on real MNIST, with a classifier trained for a few seconds here -------------
@@ -204,7 +206,7 @@ def test_evaluate_samples_a_trainer_checkpoint_with_its_generator(tmp_path):
     path = tmp_path / "checkpoint.npz"
     checkpoint.save(path, {"generator": generator}, {}, {"config": asdict(config)})
 
-    images = cli.load_samples(path, 7, seed=3)
+    images = evaluate_cli.load_samples(path, 7, seed=3)
 
     assert images.shape == (7, 28, 28, 1) and images.dtype == np.float32
     backend.seed(3)  # the samples are G(z) for z drawn from minigan's generator seeded with --seed

@@ -8,9 +8,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from minigan import checkpoint, cli_args
-from minigan.__main__ import main as minigan_main
-from minigan.recipes import RECIPES
+from minigan.cli import main as minigan_main
+from minigan.cli import train as cli_args
+from minigan.cli.recipes import RECIPES
+from minigan.training import checkpoint
 
 DATA = os.environ.get("MINIGAN_DATA")
 needs_mnist = pytest.mark.skipif(not DATA, reason="MINIGAN_DATA is unset: this test trains on real MNIST images")

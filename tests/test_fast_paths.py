@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from minigan import backend, nn, optim
-from minigan.nn import fourier
-from minigan.nn import im2col as im2col_module
-from minigan.nn.im2col import Geometry, col2im, crop_hw, pad_hw
+from minigan.nn.conv.fast import fourier, patches
+from minigan.nn.conv.geometry import Geometry
+from minigan.nn.conv.reference import col2im, crop_hw, pad_hw
 from minigan.nn.matmul import TALL_ROWS, a_bt, at_b, column_sums
 
 RNG = np.random.default_rng(8)
@@ -40,7 +40,7 @@ def test_col2im_add_with_a_crop_equals_col2im_then_crop(kernel, strides, before,
     expected = crop_hw(padded, (before[0], after[0]), (before[1], after[1]))
     out = RNG.standard_normal(expected.shape)
     start = out.copy()
-    im2col_module.col2im_add(cols, out, sh, sw, before)
+    patches.col2im_add(cols, out, sh, sw, before)
     np.testing.assert_allclose(out - start, expected, rtol=1e-12, atol=1e-12)
 
 
@@ -54,13 +54,13 @@ def test_fourier_path_in_float32_is_within_rounding_of_the_reference_at_the_dcga
         y = fourier_layer.forward(x, training=False)
         reference.forward(x, training=False)
         reference.params["kernel"][...] = fourier_layer.params["kernel"]
-        assert isinstance(fourier_layer.products, fourier.Fourier) and y.dtype == np.float32
+        assert isinstance(fourier_layer.impl, fourier.Fourier) and y.dtype == np.float32
         np.testing.assert_allclose(y, reference.forward(x, training=False), rtol=0, atol=1e-5 * np.abs(y).max())
 
 
 def test_fourier_path_is_taken_where_it_saves_work_only() -> None:
     def plan(layer: nn.Layer) -> fourier.Fourier | None:
-        return layer.products if isinstance(layer.products, fourier.Fourier) else None
+        return layer.impl if isinstance(layer.impl, fourier.Fourier) else None
 
     assert plan(nn.Conv2DTranspose(128, 5, 1, "same", input_shape=(7, 7, 256))).blocks == 3 * 40 + 1  # 9x9, not 11x11
     assert plan(nn.Conv2DTranspose(64, 5, 2, "same", input_shape=(7, 7, 128))).blocks == 3 * 30 + 4  # 4 phases, 8x8
@@ -209,5 +209,5 @@ def test_fourier_layers_share_their_call_local_temporaries_without_mixing_them_u
     np.testing.assert_allclose(dx, reference.backward(dy), rtol=1e-10, atol=1e-10)
     for name, grad in reference.grads.items():
         np.testing.assert_allclose(fast.grads[name], grad, rtol=1e-10, atol=1e-10)
-    first, second = (layer.products for layer in fast.layers)
+    first, second = (layer.impl for layer in fast.layers)
     assert isinstance(first, fourier.Fourier) and isinstance(second, fourier.Fourier)

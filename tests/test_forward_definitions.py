@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minigan import backend, nn
-from minigan.nn.im2col import conv_padding, transpose_output_length
+from minigan.nn.conv.geometry import conv_padding, transpose_output_length
 
 FORWARD = settings(max_examples=25, deadline=None, derandomize=True)
 

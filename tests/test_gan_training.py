@@ -8,9 +8,10 @@ import signal
 import numpy as np
 import pytest
 
-from minigan import backend, checkpoint, losses, models
-from minigan.callbacks import Diverged
-from minigan.trainer import TrainConfig, Trainer, build_gan
+from minigan import backend, losses, models
+from minigan.training import checkpoint
+from minigan.training.callbacks import Diverged
+from minigan.training.trainer import TrainConfig, Trainer, build_gan
 
 
 def tiny_config(**overrides) -> TrainConfig:

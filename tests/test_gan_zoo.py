@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan import backend, checkpoint, cli_args, models
+from minigan import backend, models
+from minigan.cli import train as cli_args
+from minigan.cli.recipes import RECIPES
 from minigan.data import cifar
 from minigan.gradcheck import check_layer
-from minigan.recipes import RECIPES
+from minigan.training import checkpoint
 
 DATA = os.environ.get("MINIGAN_DATA")
 needs_mnist = pytest.mark.skipif(not DATA, reason="MINIGAN_DATA is unset: this test trains on real MNIST images")

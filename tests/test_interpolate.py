@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from minigan import models
-from minigan.__main__ import main as minigan_main
-from minigan.interpolate import lerp, slerp
-from minigan.trainer import TrainConfig, Trainer, build_gan
+from minigan.cli import main as minigan_main
+from minigan.cli.latent import lerp, slerp
+from minigan.training.trainer import TrainConfig, Trainer, build_gan
 
 
 def test_lerp_runs_from_z1_to_z2_in_a_straight_line():

@@ -11,7 +11,7 @@ import pytest
 SCRIPT = """
 import resource, sys
 import numpy as np
-from minigan.memory import retain_freed_memory
+from minigan.training.memory import retain_freed_memory
 
 if sys.argv[1] == "retain":
     assert retain_freed_memory()
@@ -38,6 +38,6 @@ def test_retained_memory_serves_new_arrays_without_page_faults():
 
 
 def test_retain_freed_memory_says_whether_it_took_effect():
-    from minigan.memory import retain_freed_memory
+    from minigan.training.memory import retain_freed_memory
 
     assert retain_freed_memory() is (platform.libc_ver()[0] == "glibc")

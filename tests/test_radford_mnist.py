@@ -10,16 +10,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import minigan.cli as minigan_cli
 import minigan.data
-from minigan import callbacks, checkpoint, cli_args, models
-from minigan.callbacks.quality import mnist_evaluate
+from minigan import models
+from minigan.cli import evaluate as evaluate_cli
+from minigan.cli import train as cli_args
+from minigan.cli.recipes import RECIPES, radford_networks
 from minigan.data import load_fashion_mnist, load_mnist
 from minigan.data.resize import interpolation_matrix, resize_images
-from minigan.evaluate import cache_path, classifier, cli, scores
+from minigan.evaluate import cache_path, classifier, scores
 from minigan.evaluate.classifier import resized_for_classifier
 from minigan.evaluate.scores import trained_dataset
-from minigan.recipes import RECIPES, radford_networks
-from minigan.trainer import Trainer, build_gan
+from minigan.training import callbacks, checkpoint
+from minigan.training.callbacks.quality import mnist_evaluate
+from minigan.training.trainer import Trainer, build_gan
 
 LOADERS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
 
@@ -285,7 +289,7 @@ def test_cli_evaluate_resizes_a_64x64_checkpoint_and_compares_it_with_its_own_da
     path = tmp_path / "checkpoint.npz"
     checkpoint.save(path, {"generator": models.build(config.generator)}, {}, {"config": asdict(config)})
 
-    assert cli.main(["evaluate", str(path), "-n", "20", "--json", str(tmp_path / "out.json")]) == 0
+    assert minigan_cli.main(["evaluate", str(path), "-n", "20", "--json", str(tmp_path / "out.json")]) == 0
 
     out = capsys.readouterr().out
     figures = json.loads((tmp_path / "out.json").read_text())
@@ -293,7 +297,7 @@ def test_cli_evaluate_resizes_a_64x64_checkpoint_and_compares_it_with_its_own_da
     assert (f"trained on {name}: FID against the {name} test set" in out) == (data == "fashion-mnist")
     assert figures["reference"]["images"] == f"the first 20 {name} training images (FID against the test set)"
     net = classifier.get_classifier()
-    samples = cli.sample_checkpoint(path, 20)
+    samples = evaluate_cli.sample_checkpoint(path, 20)
     expected = scores.evaluate_samples(samples, net, reference=scores.reference_statistics(net, fake[data][0]))
     assert figures["fid"] == pytest.approx(expected["fid"])
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from minigan.run_dir import LOCK_NAME, RunDirError, RunLock, check_writable
+from minigan.training.run_dir import LOCK_NAME, RunDirError, RunLock, check_writable
 
 ROOT = Path(__file__).resolve().parents[1]
 HOLD = (
     "import sys, time\n"
-    "from minigan.run_dir import RunLock\n"
+    "from minigan.training.run_dir import RunLock\n"
     "RunLock(sys.argv[1]).acquire()\n"
     "print('locked', flush=True)\n"
     "time.sleep(120)\n"

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan import checkpoint, cli_args
-from minigan.recipes import RECIPES
+from minigan.cli import train as cli_args
+from minigan.cli.recipes import RECIPES
+from minigan.training import checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = os.environ.get("MINIGAN_DATA")

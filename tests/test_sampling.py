@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from minigan import models, sampling
-from minigan.evaluate.cli import sample_checkpoint
-from minigan.trainer import TrainConfig, Trainer, build_gan
+from minigan import models
+from minigan.cli.evaluate import sample_checkpoint
+from minigan.training import sampling
+from minigan.training.trainer import TrainConfig, Trainer, build_gan
 
 
 @pytest.fixture(scope="module")

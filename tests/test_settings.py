@@ -6,10 +6,11 @@ import dataclasses
 
 import pytest
 
-from minigan import cli_args, study
-from minigan.config import TrainConfig
-from minigan.recipes import RECIPES, stored_options
-from minigan.settings import BadValue, Setting, settings_of
+from minigan.cli import study_runner as study
+from minigan.cli import train as cli_args
+from minigan.cli.recipes import RECIPES, stored_options
+from minigan.training.config import TrainConfig
+from minigan.training.settings import BadValue, Setting, settings_of
 
 RANGED = [s for s in settings_of(TrainConfig) if s.low is not None]
 

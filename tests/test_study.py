@@ -1,4 +1,4 @@
-"""minigan.study and examples/study.py: variants, overrides, budgets, the CSV and figure, errors."""
+"""minigan.cli.study_runner and examples/study.py: variants, overrides, budgets, the CSV and figure, errors."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minigan import checkpoint, models, study, study_cli
-from minigan.trainer import TrainConfig, build_gan
+from minigan import models
+from minigan.cli import study as study_cli
+from minigan.cli import study_runner as study
+from minigan.training import checkpoint
+from minigan.training.trainer import TrainConfig, build_gan
 
 
 def tiny_config(**kwargs) -> TrainConfig:

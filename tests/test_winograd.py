@@ -1,4 +1,4 @@
-"""Winograd's minimal filtering (minigan/nn/winograd.py): its transforms, and the work its products share.
+"""Winograd's minimal filtering (minigan/nn/conv/fast/winograd.py): its transforms, and the work its products share.
 
 That ``algorithm="winograd"`` computes the reference's three products is proven with every other
 algorithm in tests/test_conv_algorithms.py.
@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from minigan import backend, nn
-from minigan.nn import functional, winograd
-from minigan.nn.im2col import Geometry, conv_output_length, conv_padding
-from minigan.nn.winograd import toom_cook
+from minigan.nn.conv import reference
+from minigan.nn.conv.fast import winograd
+from minigan.nn.conv.fast.winograd import toom_cook
+from minigan.nn.conv.geometry import Geometry, conv_output_length, conv_padding
 
 
 @pytest.mark.parametrize("m", [2, 3, 4])
@@ -34,8 +35,8 @@ def test_toom_cook_refuses_tiles_larger_than_its_points() -> None:
 def test_tiles_are_4x4_from_7_output_pixels_on_else_2x2(out_hw: tuple[int, int], m: int) -> None:
     layer = nn.Conv2D(8, 4, 2, "same", algorithm="winograd")
     layer.build_for((2 * out_hw[0], 2 * out_hw[1], 3))
-    assert layer.products.m == m
-    assert layer.products.tiles == (-(-out_hw[0] // m), -(-out_hw[1] // m))
+    assert layer.impl.m == m
+    assert layer.impl.tiles == (-(-out_hw[0] // m), -(-out_hw[1] // m))
 
 
 def _layers(make) -> tuple[nn.Layer, nn.Layer]:
@@ -105,8 +106,8 @@ def test_the_three_products_equal_the_reference_for_2x2_and_4x4_tiles_and_every_
     rng = np.random.default_rng(h * w)
     x, kernel, dy = rng.standard_normal((2, h, w, 3)), rng.standard_normal((*kernel_hw, 3, 4)), rng.standard_normal(
         (2, *out_hw, 4))
-    np.testing.assert_allclose(products.conv2d(x, kernel), functional.conv2d(x, kernel, strides, pads), atol=1e-12)
+    np.testing.assert_allclose(products.conv2d(x, kernel), reference.conv2d(x, kernel, strides, pads), atol=1e-12)
     np.testing.assert_allclose(products.conv2d_transpose(dy, kernel),
-                               functional.conv2d_transpose(dy, kernel, strides, pads, hw), atol=1e-12)
+                               reference.conv2d_transpose(dy, kernel, strides, pads, hw), atol=1e-12)
     np.testing.assert_allclose(products.conv2d_kernel_grad(x, dy),
-                               functional.conv2d_kernel_grad(x, dy, kernel_hw, strides, pads), atol=1e-11)
+                               reference.conv2d_kernel_grad(x, dy, kernel_hw, strides, pads), atol=1e-11)

@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from minigan.atomic import atomic_path  # noqa: E402
-from minigan.nn.im2col import col2im, im2col  # noqa: E402
+from minigan.nn.conv.reference import col2im, im2col  # noqa: E402
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
 

@@ -16,12 +16,10 @@ with their labels and the cached classifier) gives accuracy 0.992 and diversity 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from minigan import checkpoint
 from minigan.evaluate.classifier import Classifier, check_images, get_classifier
 
 
@@ -92,16 +90,6 @@ def conditional_scores(
         "diversity_per_class": diversity_per_class,
     }
 
-
-def sampled_labels(source: str | Path, n: int) -> np.ndarray | None:
-    """The classes ``python -m minigan evaluate`` draws ``n`` samples of a conditional checkpoint for
-    (class ``i mod K`` for sample i, as :func:`minigan.sampling.class_labels` with one per class);
-    None for a .npy of images or an unconditional checkpoint."""
-    path = Path(source)
-    if path.suffix != ".npz":
-        return None
-    num_classes = checkpoint.load(path).meta.get("config", {}).get("num_classes")
-    return None if num_classes is None else np.arange(n) % int(num_classes)
 
 
 def format_conditional(result: dict[str, Any], reference: dict[str, Any] | None) -> str:

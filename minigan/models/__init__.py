@@ -35,9 +35,9 @@ from typing import Any
 from minigan import nn
 from minigan.models.cdcgan import cdcgan_discriminator, cdcgan_generator
 from minigan.models.dcgan import dcgan_discriminator, dcgan_generator
-from minigan.models.label_maps import LabelMapConv2D, LabelMaps
 from minigan.models.mlp import mlp_discriminator, mlp_generator
 from minigan.models.radford import radford_discriminator, radford_generator
+from minigan.nn.label_maps import LabelMapConv2D, LabelMaps
 
 __all__ = [
     "BUILDERS", "LabelMapConv2D", "LabelMaps", "build", "cdcgan_discriminator", "cdcgan_generator",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from minigan import nn
 from minigan.models.checks import check_classes, check_image_shape, check_latent, scaled
-from minigan.models.label_maps import LabelMapConv2D
+from minigan.nn.label_maps import LabelMapConv2D
 
 
 def cdcgan_generator(
@@ -59,10 +59,10 @@ def cdcgan_discriminator(
 ) -> nn.Sequential:
     """The conditional DCGAN's discriminator: ``[images (N, H, W, C), y (N, K)] -> logits (N, 1)``.
 
-    y becomes K constant label maps (:class:`~minigan.models.label_maps.LabelMaps`) concatenated
+    y becomes K constant label maps (:class:`~minigan.nn.label_maps.LabelMaps`) concatenated
     to the image channels; then ``Conv2D(c0, 4, s2) -> LeakyReLU(0.2) -> Conv2D(c1, 4, s2) -> BN
     -> LeakyReLU(0.2) -> Flatten -> Dense(1)``. The maps and the first convolution are one
-    :class:`~minigan.models.label_maps.LabelMapConv2D`: the same function, without the maps.
+    :class:`~minigan.nn.label_maps.LabelMapConv2D`: the same function, without the maps.
     """
     what = "cdcgan_discriminator"
     shape = check_image_shape(image_shape, what)

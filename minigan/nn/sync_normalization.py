@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from minigan.backend import get_array_module
-from minigan.distributed import Communicator, SingleProcessCommunicator
 from minigan.nn.matmul import column_sums
 from minigan.nn.normalization import BatchNormalization, _column_dots
+
+
+class Allreduce(Protocol):
+    """What the layer needs of a communicator (:mod:`minigan.training.distributed` has them)."""
+
+    def allreduce_mean(self, arrays: list[Any]) -> None:
+        """Replace each array, in place, by its mean over the processes."""
+
+
+class _OneProcess:
+    def allreduce_mean(self, arrays: list[Any]) -> None:
+        """One process: the mean of one value is itself."""
 
 
 class SyncBatchNormalization(BatchNormalization):
@@ -25,17 +36,17 @@ class SyncBatchNormalization(BatchNormalization):
         dL/dx = gamma / sqrt(var + eps) * (dy - mean_p(sum(dy_p)) / m - xhat * mean_p(sum(dy_p * xhat_p)) / m)
 
     Its own ``dL/dgamma = sum(dy * xhat)`` and ``dL/dbeta = sum(dy)`` stay per process, as every
-    parameter gradient does: :class:`minigan.data_parallel.AllreduceOptimizer` averages them.
+    parameter gradient does: :class:`minigan.training.data_parallel.AllreduceOptimizer` averages them.
     Two collectives of C numbers forward (the mean, then the variance, as in the single-process
     two-pass form) and one backward. The moving statistics follow the global mu and var, so they
     are the same in every process. With one process it is BatchNormalization exactly.
     """
 
     def __init__(
-        self, communicator: Communicator | None = None, momentum: float = 0.99, epsilon: float = 1e-3,
+        self, communicator: Allreduce | None = None, momentum: float = 0.99, epsilon: float = 1e-3,
         input_shape: tuple[int, ...] | None = None, name: str | None = None,
     ) -> None:
-        self.communicator = SingleProcessCommunicator() if communicator is None else communicator
+        self.communicator = _OneProcess() if communicator is None else communicator
         super().__init__(momentum, epsilon, input_shape, name)
 
     def _global_mean(self, local_sums: Any, m: int) -> Any:
