@@ -1,4 +1,4 @@
-"""The program tests/test_distributed_mpi.py runs under ``mpiexec -n 2 python -m mpi4py`` (and,
+"""The program tests/training/test_distributed_mpi.py runs under ``mpiexec -n 2 python -m mpi4py`` (and,
 for the reference, in one plain process). Usage::
 
     python tests/mpi_worker.py train MODEL COMM OUT [PHASE]   MODEL: mlp | dcgan | cgan, COMM: none | mpi

@@ -47,8 +47,8 @@ sides' spectra (``dL/dkhat = xhat^T dyhat`` per block, then ``T_k^T``): the exac
 what the forward computes, with no derivation of its own.
 
 :func:`worthwhile` decides, per layer, whether this saves work (docs/performance.md has the
-figures); ``algorithm="fourier"`` asks for it. tests/test_fast_paths.py checks it against
-minigan.nn.conv.reference and tests/test_gradients.py against finite differences.
+figures); ``algorithm="fourier"`` asks for it. tests/nn/test_fast_paths.py checks it against
+minigan.nn.conv.reference and tests/nn/test_gradients.py against finite differences.
 """
 
 from __future__ import annotations

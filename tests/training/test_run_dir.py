@@ -12,7 +12,7 @@ import pytest
 
 from minigan.training.run_dir import LOCK_NAME, RunDirError, RunLock, check_writable
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HOLD = (
     "import sys, time\n"
     "from minigan.training.run_dir import RunLock\n"

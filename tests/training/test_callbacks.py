@@ -9,10 +9,10 @@ import struct
 import numpy as np
 import pytest
 from PIL import Image
-from test_gan_training import assert_bit_identical, make_trainer, tiny_config, weights
 
 from minigan.training import checkpoint, plots, sampling
 from minigan.training.callbacks import EMA, SCHEDULES, Callback, Interrupted, TensorBoard
+from tests.training.test_gan_training import assert_bit_identical, make_trainer, tiny_config, weights
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 
 from minigan.evaluate import Classifier, build_model, cache_path, save_classifier
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_distributed_mpi import MPIEXEC
 
 from minigan.training import checkpoint
+from tests.training.test_distributed_mpi import MPIEXEC
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = os.environ.get("MINIGAN_DATA")
 pytestmark = [
     pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec (pip install mpich, or the system's MPI)"),

@@ -19,7 +19,7 @@ from minigan.cli import train as cli_args
 from minigan.cli.recipes import RECIPES
 from minigan.training import checkpoint
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = os.environ.get("MINIGAN_DATA")
 needs_mnist = pytest.mark.skipif(not DATA, reason="MINIGAN_DATA is unset: these tests train on real MNIST images")
 TINY = ["--width", "0.0625", "--latent-dim", "8", "--batch-size", "16", "--limit", "256", "--no-progress"]

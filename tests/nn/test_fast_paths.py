@@ -4,7 +4,7 @@ col2im with a crop against col2im then crop, the Fourier path's pieces (its choi
 phase kernel, its frequencies and grid) and its float32 accuracy at the DCGAN's sizes, the
 in-place element-wise layers, the tall ``a^T b`` and the fused Adam update against their
 docstring formulas (float64). Every convolution algorithm against the reference pair:
-tests/test_conv_algorithms.py.
+tests/nn/test_conv_algorithms.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Winograd's minimal filtering (minigan/nn/conv/fast/winograd.py): its transforms, and the work its products share.
 
 That ``algorithm="winograd"`` computes the reference's three products is proven with every other
-algorithm in tests/test_conv_algorithms.py.
+algorithm in tests/nn/test_conv_algorithms.py.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from PIL import Image
 
 from minigan.data import ImageFolder
 
-SCRIPT = Path(__file__).resolve().parent.parent / "examples" / "colour_digits.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "colour_digits.py"
 spec = importlib.util.spec_from_file_location("colour_digits", SCRIPT)
 colour_digits = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(colour_digits)

@@ -14,7 +14,7 @@ import pytest
 from minigan import models
 from minigan.training import checkpoint
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
