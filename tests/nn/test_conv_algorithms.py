@@ -17,15 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minigan import backend, nn
-from minigan.nn.conv import reference
+from minigan.nn.conv import fast, reference
 from minigan.nn.conv.fast import NAMES, chunked, patches
-from minigan.nn.conv.fast.chunked import Im2colChunks
-from minigan.nn.conv.fast.fourier import Fourier
-from minigan.nn.conv.fast.kernel_rows import KernelRows
-from minigan.nn.conv.fast.planes import Planes
-from minigan.nn.conv.fast.subpixel import Subpixel
-from minigan.nn.conv.fast.whole_image import WholeImage
-from minigan.nn.conv.fast.winograd import Winograd
+from minigan.nn.conv.geometry import Geometry, conv_output_length, conv_padding
 from minigan.nn.conv.reference import col2im, crop_hw, im2col, pad_hw
 
 FAST = ("im2col", "kernel_rows", "fourier", "whole_image", "subpixel", "winograd", "planes")
@@ -192,33 +186,76 @@ def test_the_reference_is_im2col_col2im_and_the_adjoint_identity_holds() -> None
     np.testing.assert_allclose(dx, crop_hw(col2im(cols, (9, 9), *strides), *pads), rtol=1e-12)
 
 
-def test_auto_takes_whole_image_winograd_or_fourier_where_they_pay_else_kernel_rows_for_strides_1_else_planes_etc(
-) -> None:
-    chosen = [
-        (nn.Conv2DTranspose(128, 7, 1, "valid"), (1, 1, 100), WholeImage),  # the conditional DCGAN's first
-        (nn.Conv2D(1, 4, 1, "valid"), (4, 4, 64), WholeImage),  # PyTorch's DCGAN example's last
-        (nn.Conv2D(1, 4, 1, "same"), (4, 4, 64), KernelRows),  # padded: 16 output pixels
-        (nn.Conv2DTranspose(128, 5, 1, "same"), (7, 7, 256), Fourier),  # the MNIST DCGAN's layers
-        (nn.Conv2DTranspose(64, 5, 2, "same"), (7, 7, 128), Fourier),
-        (nn.Conv2DTranspose(1, 5, 2, "same"), (14, 14, 64), Im2colChunks),
-        (nn.Conv2D(64, 5, 2, "same"), (28, 28, 1), Im2colChunks),
-        (nn.Conv2D(128, 5, 2, "same"), (14, 14, 64), Fourier),
-        (nn.Conv2DTranspose(2, 3, 1, "same"), (4, 4, 3), KernelRows),
-        (nn.Conv2DTranspose(64, 4, 2, "same"), (16, 16, 128), Winograd),  # Radford's 4x4 strides-2 layers
-        (nn.Conv2D(128, 4, 2, "same"), (14, 14, 64), Winograd),  # the conditional DCGAN's D
-        (nn.Conv2DTranspose(128, 4, 2, "same"), (7, 7, 256), Winograd),  # ... and G
-        (nn.Conv2DTranspose(256, 4, 2, "same"), (4, 4, 512), Winograd),
-        (nn.Conv2DTranspose(3, 4, 2, "same"), (16, 16, 128), Planes),  # 3 channels: too thin for Winograd
-        (nn.Conv2D(64, 4, 2, "same"), (64, 64, 3), Planes),  # (for its input gradient)
-        (nn.Conv2DTranspose(3, 4, 2, "same"), (8, 8, 128), Im2colChunks),  # 16x16 pixels: col2im is cheap
-        (nn.Conv2D(64, 4, 2, "same"), (32, 32, 16), Subpixel),  # 16 channels: too thin for Winograd
-        (nn.Conv2DTranspose(64, 4, 2, "same"), (4, 4, 512), Winograd),
-        (nn.Conv2DTranspose(3, 5, 2, "same"), (16, 16, 64), Planes),  # any kernel: 5 taps, no sub-pixel path
-        (nn.Conv2DTranspose(3, 5, 2, "same"), (8, 8, 64), Im2colChunks),
-    ]
-    for layer, shape, kind in chosen:
-        layer.build_for(shape)
-        assert type(layer.impl) is kind, (layer, shape)
+ZOO_LAYERS = [  # the layers of the zoo's networks, on their inputs
+    (lambda a: nn.Conv2DTranspose(128, 7, 1, "valid", algorithm=a), (1, 1, 100)),
+    (lambda a: nn.Conv2D(1, 4, 1, "valid", algorithm=a), (4, 4, 64)),
+    (lambda a: nn.Conv2DTranspose(128, 5, 1, "same", algorithm=a), (7, 7, 256)),
+    (lambda a: nn.Conv2DTranspose(64, 5, 2, "same", algorithm=a), (7, 7, 128)),
+    (lambda a: nn.Conv2DTranspose(1, 5, 2, "same", algorithm=a), (14, 14, 64)),
+    (lambda a: nn.Conv2D(64, 5, 2, "same", algorithm=a), (28, 28, 1)),
+    (lambda a: nn.Conv2D(128, 5, 2, "same", algorithm=a), (14, 14, 64)),
+    (lambda a: nn.Conv2D(128, 4, 2, "same", algorithm=a), (14, 14, 64)),
+    (lambda a: nn.Conv2DTranspose(128, 4, 2, "same", algorithm=a), (7, 7, 256)),
+    (lambda a: nn.Conv2DTranspose(64, 4, 2, "same", algorithm=a), (16, 16, 128)),
+    (lambda a: nn.Conv2DTranspose(3, 4, 2, "same", algorithm=a), (16, 16, 128)),
+    (lambda a: nn.Conv2D(64, 4, 2, "same", algorithm=a), (32, 32, 3)),
+    (lambda a: nn.Conv2D(64, 4, 2, "same", algorithm=a), (32, 32, 16)),
+]
+
+
+@st.composite
+def geometries(draw: st.DrawFn) -> Geometry:
+    """A Conv2D's geometry (a Conv2DTranspose's is the geometry of the Conv2D it is the adjoint of)."""
+    kernel = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    strides = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    padding = draw(st.sampled_from(["same", "valid"]))
+    size = [draw(st.integers(k if padding == "valid" else 1, 32)) for k in kernel]
+    pads = tuple(conv_padding(n, k, s, padding) for n, k, s in zip(size, kernel, strides, strict=True))
+    out = tuple(conv_output_length(n, k, s, padding) for n, k, s in zip(size, kernel, strides, strict=True))
+    return Geometry(tuple(size), out, kernel, strides, pads, draw(st.integers(1, 512)), draw(st.integers(1, 512)))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(geometry=geometries())
+def test_auto_names_a_registered_algorithm_that_applies_to_the_geometry(geometry: Geometry) -> None:
+    name = fast.auto(geometry)
+    assert name in fast.ALGORITHMS, name
+    impl = fast.choose("auto", geometry, np.float32, "Conv2D")  # raises where the algorithm does not apply
+    assert type(impl) is fast.ALGORITHMS[name]
+
+
+@st.composite
+def auto_layers(draw: st.DrawFn) -> tuple[Make, tuple[int, ...]]:
+    """A Conv2D or Conv2DTranspose of any kernel, strides and padding, and an input shape."""
+    kernel, strides = draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    padding = draw(st.sampled_from(["same", "valid"]))
+    filters, channels, batch = draw(st.integers(1, 48)), draw(st.integers(1, 48)), draw(st.integers(1, 3))
+    h, w = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    if draw(st.booleans()):
+        return (lambda a: nn.Conv2DTranspose(filters, kernel, strides, padding, algorithm=a)), (batch, h, w, channels)
+    if padding == "valid":
+        h, w = max(h, kernel), max(w, kernel)
+    return (lambda a: nn.Conv2D(filters, kernel, strides, padding, algorithm=a)), (batch, h, w, channels)
+
+
+@DRAWN
+@given(drawn=auto_layers())
+def test_a_layer_with_auto_computes_what_the_reference_computes(drawn) -> None:
+    make, shape = drawn
+    assert_close(*against_reference(make, "auto", shape, "float64"), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("make", "shape"), ZOO_LAYERS)
+def test_the_zoo_layers_with_auto_compute_what_the_reference_computes(make: Make, shape: tuple[int, ...]) -> None:
+    assert_close(*against_reference(make, "auto", (2, *shape), "float64"), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("make", "shape"), ZOO_LAYERS)
+def test_auto_on_cupy_picks_im2col(monkeypatch: pytest.MonkeyPatch, make: Make, shape: tuple[int, ...]) -> None:
+    monkeypatch.setattr(backend, "get_backend", lambda: "cupy")  # the choice only; the arrays stay NumPy's
+    layer = make("auto")
+    layer.build_for(shape)
+    assert type(layer.impl) is fast.ALGORITHMS["im2col"]
 
 
 @pytest.mark.parametrize(
