@@ -1,21 +1,20 @@
-"""examples/colour_digits.py: MNIST digits as colour PNGs, for the colour path of dcgan_images.py."""
+"""minigan.data.colour_digits: MNIST digits as colour PNGs, and examples/colour_digits.py that writes them."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.data import ImageFolder
+from minigan.data import ImageFolder, colour_digits
 
-SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "colour_digits.py"
-spec = importlib.util.spec_from_file_location("colour_digits", SCRIPT)
-colour_digits = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(colour_digits)
+ROOT = Path(__file__).resolve().parents[2]
+NEEDS_MNIST = pytest.mark.skipif(not os.environ.get("MINIGAN_DATA"), reason="MINIGAN_DATA is unset: reads real MNIST")
 
 
 def strokes(n: int) -> np.ndarray:
@@ -78,17 +77,39 @@ def test_a_failed_write_leaves_no_folder_behind(tmp_path, monkeypatch):
     assert len(saved) == 2 and list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(not os.environ.get("MINIGAN_DATA"), reason="MINIGAN_DATA is unset: this test reads real MNIST")
-def test_script_writes_the_first_mnist_digits_in_colour(tmp_path, capsys):
-    assert colour_digits.main([str(tmp_path / "digits"), "--count", "3"]) == 0
+@NEEDS_MNIST
+def test_the_first_mnist_digits_are_written_in_colour(tmp_path):
+    colour_digits.write_colour_digits(tmp_path / "digits", 3)
     folder = ImageFolder(tmp_path / "digits", size=28, scale="uint8")
     assert folder.shape == (3, 28, 28, 3)
-    assert "3 colour digits in" in capsys.readouterr().out
     first = folder[0].astype(int)
     assert len(np.unique(first.reshape(-1, 3), axis=0)) > 10  # ink, background and the blends between them
 
 
-def test_count_out_of_range_is_one_clear_error(tmp_path, capsys):
-    with pytest.raises(SystemExit):
-        colour_digits.main([str(tmp_path / "digits"), "--count", "0"])
-    assert "--count: expected 1 to 60000, got 0" in capsys.readouterr().err
+@pytest.mark.parametrize("count", [0, 60_001])
+def test_a_count_out_of_range_is_refused_before_anything_is_read(tmp_path, count):
+    with pytest.raises(ValueError, match=f"expected a count of 1 to 60000, got {count}"):
+        colour_digits.write_colour_digits(tmp_path / "digits", count, root=tmp_path / "no such folder")
+    assert list(tmp_path.iterdir()) == []
+
+
+def script(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "examples" / "colour_digits.py"), *argv], cwd=cwd,
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@NEEDS_MNIST
+def test_the_script_writes_the_folder_and_says_so(tmp_path):
+    result = script("digits", "--count", "2", "--seed", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "2 colour digits in digits\n"
+    colour_digits.write_colour_digits(tmp_path / "same", 2, seed=1)
+    for name in ("00000.png", "00001.png"):
+        assert (tmp_path / "digits" / name).read_bytes() == (tmp_path / "same" / name).read_bytes()
+
+
+def test_the_scripts_count_out_of_range_is_one_clear_error(tmp_path):
+    result = script("digits", "--count", "0", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--count: expected 1 to 60000, got 0" in result.stderr
+    assert list(tmp_path.iterdir()) == []
