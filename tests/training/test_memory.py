@@ -1,4 +1,6 @@
-"""retain_freed_memory: freed arrays are reused without page faults (glibc only)."""
+"""retain_freed_memory: freed arrays are reused without page faults (glibc only).
+
+Each test changes the allocator of a child process, never the test run's own."""
 
 from __future__ import annotations
 
@@ -38,6 +40,6 @@ def test_retained_memory_serves_new_arrays_without_page_faults():
 
 
 def test_retain_freed_memory_says_whether_it_took_effect():
-    from minigan.training.memory import retain_freed_memory
-
-    assert retain_freed_memory() is (platform.libc_ver()[0] == "glibc")
+    code = "from minigan.training.memory import retain_freed_memory; print(retain_freed_memory())"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == str(platform.libc_ver()[0] == "glibc")
