@@ -162,7 +162,7 @@ MNIST_CGAN = Recipe(
     data=mnist_data,
     settings=(*MNIST_SETTINGS, Setting(
         "label_units", 256, "hidden units of y's own layer in G, twice as many in D (0: y joins z and the image "
-        "directly, as before 2026-11-28; resume such checkpoints with --label-units 0)", low=0)),
+        "directly, as in checkpoints written without a label layer: resume those with --label-units 0)", low=0)),
     # The learning rate / 10 at 55% and / 100 at 80% of the run, and samples from an average of
     # G's weights: label accuracy 0.969 -> 0.975 by `evaluate`, steady from epoch 13 (docs/gan_zoo.md).
     defaults={"epochs": 30, "lr_schedule": "step", "ema": 0.999},

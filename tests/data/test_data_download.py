@@ -25,7 +25,7 @@ def real_mnist() -> Path:
     """The folder holding the real MNIST test files, or a skip saying why there is none."""
     base = os.environ.get("MINIGAN_DATA")
     if not base:
-        pytest.skip("MINIGAN_DATA is not set (point it at the folder holding mnist/, e.g. /work/shared/data)")
+        pytest.skip("MINIGAN_DATA is not set (point it at the folder holding mnist/)")
     folder = Path(base) / "mnist"
     missing = [n for n in TEST_FILES if not (folder / n).is_file()]
     if missing:

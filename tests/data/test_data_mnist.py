@@ -16,7 +16,7 @@ MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949
 def _real_mnist_root() -> Path:
     base = os.environ.get("MINIGAN_DATA")
     if not base:
-        pytest.skip("MINIGAN_DATA is not set (point it at the folder holding mnist/, e.g. /work/shared/data)")
+        pytest.skip("MINIGAN_DATA is not set (point it at the folder holding mnist/)")
     folder = Path(base) / "mnist"
     if not folder.is_dir():
         pytest.skip(f"no MNIST folder at {folder}")

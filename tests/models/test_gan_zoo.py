@@ -1,4 +1,4 @@
-"""The zoo of issue 5: its builders (shapes, gradients through the label inputs) and a tiny run of each example."""
+"""The GAN zoo: its builders (shapes, gradients through the label inputs) and a tiny run of each example."""
 
 from __future__ import annotations
 
