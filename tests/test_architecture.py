@@ -89,21 +89,24 @@ def imports(module: str, runtime: bool = False) -> Iterator[tuple[str, str | Non
                 target = resolve(alias.name)
                 if target:
                     yield target, None, node.lineno
-        else:
-            base = node.module or ""
-            if node.level:
-                anchor = module if is_package(module) else module.rpartition(".")[0]
-                for _ in range(node.level - 1):
-                    anchor = anchor.rpartition(".")[0]
-                base = f"{anchor}.{base}" if base else anchor
-            source = resolve(base)
-            if source is None:
-                continue
-            for alias in node.names:
-                if f"{base}.{alias.name}" in MODULES:
-                    yield f"{base}.{alias.name}", None, node.lineno
-                else:
-                    yield source, alias.name, node.lineno
+            continue
+        base = from_base(module, node)
+        source = resolve(base)
+        for alias in node.names if source else ():
+            if f"{base}.{alias.name}" in MODULES:
+                yield f"{base}.{alias.name}", None, node.lineno
+            else:
+                yield source, alias.name, node.lineno
+
+
+def from_base(module: str, node: ast.ImportFrom) -> str:
+    """The absolute name of the module that ``from ... import`` in ``module`` reads from."""
+    if not node.level:
+        return node.module or ""
+    anchor = module if is_package(module) else module.rpartition(".")[0]
+    for _ in range(node.level - 1):
+        anchor = anchor.rpartition(".")[0]
+    return f"{anchor}.{node.module}" if node.module else anchor
 
 
 def graph() -> dict[str, set[str]]:
@@ -180,10 +183,33 @@ def test_only_the_command_line_imports_the_command_line():
     assert not wrong, "\n".join(wrong)
 
 
-def test_no_private_name_is_imported_from_another_package():
-    wrong = [f"{m} (line {line}) imports {name} from {source}" for m in MODULES
-             for source, name, line in imports(m)
-             if name and name.startswith("_") and not name.startswith("__") and owner(source) != owner(m)]
+def module_aliases(module: str) -> dict[str, str]:
+    """The names under which ``module`` binds minigan's modules (``from minigan import backend``)."""
+    aliases = {}
+    for node, _ in import_nodes(ast.parse(MODULES[module].read_text())):
+        for alias in node.names:
+            if isinstance(node, ast.ImportFrom) and f"{from_base(module, node)}.{alias.name}" in MODULES:
+                aliases[alias.asname or alias.name] = f"{from_base(module, node)}.{alias.name}"
+            elif isinstance(node, ast.Import) and alias.asname and alias.name in MODULES:
+                aliases[alias.asname] = alias.name
+    return aliases
+
+
+def private_uses(module: str) -> Iterator[tuple[str, str, int]]:
+    """(source module, private name, line) for each ``from source import _x`` and ``source._x`` in ``module``."""
+    for source, name, line in imports(module):
+        if name and name.startswith("_") and not name.startswith("__"):
+            yield source, name, line
+    aliases = module_aliases(module)
+    for node in ast.walk(ast.parse(MODULES[module].read_text())):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                and node.attr.startswith("_") and not node.attr.startswith("__")):
+            yield aliases[node.value.id], node.attr, node.lineno
+
+
+def test_no_private_name_of_one_package_is_used_from_another():
+    wrong = [f"{m} (line {line}) uses {name} of {source}" for m in MODULES
+             for source, name, line in private_uses(m) if owner(source) != owner(m)]
     assert not wrong, "\n".join(wrong)
 
 

@@ -71,7 +71,7 @@ def test_vary_is_the_grid_product_with_typed_values_and_combines_with_a_study():
         (["momentum=0.5,0.9"], "unknown key 'momentum'"),
         (["lr=0.1,fast"], "bad value 'fast' for lr"),
         (["beta1=1.5"], "bad value '1.5' for beta1: expected a value >= 0 and < 1"),
-        (["loss=wasserstein"], "bad value 'wasserstein' for loss"),
+        (["loss=focal"], "bad value 'focal' for loss"),
         (["lr"], "expected key=value1,value2"),
         (["lr=1e-3", "lr=2e-4"], "key 'lr' is given twice"),
     ],

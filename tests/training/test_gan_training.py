@@ -157,12 +157,12 @@ def test_discriminator_is_trainable_and_nothing_pending_after_a_step(images):
 def test_minimax_generator_loss_is_minus_bce_to_zero_and_gradient_is_negated():
     gan = build_gan(tiny_config(loss="minimax"))
     logits = np.array([[-2.0], [0.5], [3.0]], dtype=np.float32)
-    loss, grad = gan._generator_loss(logits)
+    loss, grad = gan.objective.generator(logits)
     ref_loss, ref_grad = losses.bce_with_logits(logits, 0.0)
     assert float(loss) == pytest.approx(-float(ref_loss))
     np.testing.assert_array_equal(grad, -ref_grad)
     gan_ns = build_gan(tiny_config())
-    loss_ns, _ = gan_ns._generator_loss(logits)
+    loss_ns, _ = gan_ns.objective.generator(logits)
     assert float(loss_ns) == pytest.approx(float(losses.bce_with_logits(logits, 1.0)[0]))
 
 
