@@ -4,15 +4,22 @@ One step (the order of the PyTorch DCGAN example; each training forward has its 
 
     D step (d_steps times, one real batch x each):
         zero D grads
-        D(x)        -> bce(logits, 1 - s)  -> D.backward(input_grad=False)  (s: label smoothing)
+        D(x)        -> real loss  -> D.backward(input_grad=False)
         G(z)        -> fake (training mode; G.discard() unless it is the last D step)
-        D(fake)     -> bce(logits, 0)      -> D.backward(input_grad=False)
-        Adam D step                                            d_loss = bce_real + bce_fake
+        D(fake)     -> fake loss  -> D.backward(input_grad=False)
+        Adam D step; with clip c: every D parameter clamped to [-c, c]
     G step (g_steps times; the first reuses the last fake, later ones draw a new z):
         D.trainable = False                                    (no D parameter gradients)
-        D(fake) -> loss -> dfake = D.backward -> G.backward(dfake, input_grad=False) -> Adam G step
-        non-saturating:  g_loss = bce(D(G(z)), 1)        = -mean log sigmoid(D(G(z)))
-        minimax:         g_loss = -bce(D(G(z)), 0)       =  mean log(1 - sigmoid(D(G(z))))
+        D(fake) -> G loss -> dfake = D.backward -> G.backward(dfake, input_grad=False) -> Adam G step
+
+The loss pairs (:data:`GAN_OBJECTIVES`; ``x`` real, ``s`` the label smoothing, D's raw outputs)::
+
+    loss             D loss                                         G loss
+    non-saturating   bce(D(x), 1 - s) + bce(D(G(z)), 0)             bce(D(G(z)), 1) = -mean log sigmoid(D(G(z)))
+    minimax          the same                                       -bce(D(G(z)), 0) = mean log(1 - sigmoid(D(G(z))))
+    hinge            mean relu(1 - D(x)) + mean relu(1 + D(G(z)))   -mean D(G(z))
+    wasserstein      mean D(G(z)) - mean D(x)                       -mean D(G(z))
+    least-squares    0.5 mean (D(x) - (1 - s))^2 + 0.5 mean D(G(z))^2   0.5 mean (D(G(z)) - 1)^2
 
 Conditional GANs (``num_classes=K``): G takes ``[z, y]`` and D ``[images, y]`` with y one-hot
 (N, K). Real batches come with their labels; fakes get labels drawn uniformly over the K
@@ -21,25 +28,72 @@ classes (after their z), the same y in D(fake) as in G(z, y). In the G step D.ba
 the D step) and of G that no gradient with respect to the images, z or y is wanted, so the
 first convolution skips its col2im and the first Dense its ``dy K^T``.
 
-Reported per step: d_loss, g_loss, mean D(x) and mean D(G(z)) (sigmoid of the logits, the
-latter from the D step). :class:`minigan.training.trainer.Trainer` runs the epochs around
-:meth:`GAN.train_step`.
+Reported per step: d_loss, g_loss, and D's mean output on the real and on the fake batch of the
+last D step, d_x and d_g_z: for the cross-entropy losses the mean probability ``sigmoid`` (D(x)
+near 1, D(G(z)) near 0: D winning), for the others the mean raw output (a critic's score, in
+no fixed range: ``d_x - d_g_z`` is the critic's estimate of the Wasserstein distance).
+:class:`minigan.training.trainer.Trainer` runs the epochs around :meth:`GAN.train_step`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from minigan import backend, losses, optim
 from minigan.nn import Layer
 
-GAN_LOSSES = ("non-saturating", "minimax")
+LossFn = Callable[[Any], tuple[Any, Any]]
 
 
-def _mean_sigmoid(logits: Any) -> Any:
-    xp = backend.get_array_module(logits)
-    return (0.5 * (1 + xp.tanh(0.5 * logits))).mean()
+@dataclass(frozen=True)
+class GANObjective:
+    """One GAN loss: ``real(outputs, s)``, ``fake(outputs)`` (D's, on D(x) and D(G(z))) and
+    ``generator(outputs)`` (G's, on D(G(z))), each ``(loss, dL/doutputs)``; ``s`` is the label
+    smoothing. ``probabilities``: D's outputs are logits, reported as mean sigmoid; else raw.
+    ``smoothing``: whether label smoothing means anything for this loss."""
+
+    real: Callable[[Any, float], tuple[Any, Any]]
+    fake: LossFn
+    generator: LossFn
+    probabilities: bool
+    smoothing: bool
+
+
+def _minimax_generator(outputs: Any) -> tuple[Any, Any]:
+    loss, grad = losses.bce_with_logits(outputs, 0.0)
+    return -loss, -grad
+
+
+#: The losses ``--loss`` selects (the table in the module docstring). Each entry looks its
+#: functions up in :mod:`minigan.losses` when called.
+GAN_OBJECTIVES: dict[str, GANObjective] = {
+    "non-saturating": GANObjective(
+        lambda x, s: losses.bce_with_logits(x, 1.0 - s), lambda x: losses.bce_with_logits(x, 0.0),
+        lambda x: losses.bce_with_logits(x, 1.0), probabilities=True, smoothing=True),
+    "minimax": GANObjective(
+        lambda x, s: losses.bce_with_logits(x, 1.0 - s), lambda x: losses.bce_with_logits(x, 0.0),
+        _minimax_generator, probabilities=True, smoothing=True),
+    "hinge": GANObjective(
+        lambda x, s: losses.hinge(x, 1.0), lambda x: losses.hinge(x, -1.0),
+        lambda x: losses.wasserstein(x, 1.0), probabilities=False, smoothing=False),
+    "wasserstein": GANObjective(
+        lambda x, s: losses.wasserstein(x, 1.0), lambda x: losses.wasserstein(x, -1.0),
+        lambda x: losses.wasserstein(x, 1.0), probabilities=False, smoothing=False),
+    "least-squares": GANObjective(
+        lambda x, s: losses.least_squares(x, 1.0 - s), lambda x: losses.least_squares(x, 0.0),
+        lambda x: losses.least_squares(x, 1.0), probabilities=False, smoothing=True),
+}
+GAN_LOSSES = tuple(GAN_OBJECTIVES)
+
+
+def _mean_output(outputs: Any, probabilities: bool) -> Any:
+    """Mean ``sigmoid(outputs)`` (``probabilities``) or mean ``outputs``, a 0-d device array."""
+    if not probabilities:
+        return outputs.mean()
+    xp = backend.get_array_module(outputs)
+    return (0.5 * (1 + xp.tanh(0.5 * outputs))).mean()
 
 
 class GAN:
@@ -47,7 +101,8 @@ class GAN:
 
     ``generator``: z (N, latent_dim) -> images (N, H, W, C); ``discriminator``: images -> logits (N, 1).
     With ``num_classes`` (conditional): ``generator([z, y])`` and ``discriminator([images, y])``,
-    y one-hot (N, num_classes).
+    y one-hot (N, num_classes). ``loss`` names one of :data:`GAN_OBJECTIVES`; ``clip > 0``
+    clamps D's parameters to [-clip, clip] after each D update (0: never).
 
     Data-parallel training (:func:`minigan.training.data_parallel.share_noise`) sets ``noise_rng``, a
     generator every process draws the same numbers from, and ``shard = (rank, size)``: each fake
@@ -68,6 +123,7 @@ class GAN:
         d_steps: int = 1,
         g_steps: int = 1,
         num_classes: int | None = None,
+        clip: float = 0.0,
     ) -> None:
         if num_classes is not None and int(num_classes) < 2:
             raise ValueError(f"GAN: expected num_classes >= 2 (or None), got {num_classes}")
@@ -75,12 +131,19 @@ class GAN:
             raise ValueError(f"GAN: expected loss in {GAN_LOSSES}, got {loss!r}")
         if not 0 <= label_smoothing < 1:
             raise ValueError(f"GAN: expected label_smoothing >= 0 and < 1, got {label_smoothing!r}")
+        if label_smoothing and not GAN_OBJECTIVES[loss].smoothing:
+            raise ValueError(f"GAN: label smoothing needs targets; the {loss} loss has none, "
+                             f"expected label_smoothing 0, got {label_smoothing!r}")
+        if not clip >= 0:
+            raise ValueError(f"GAN: expected clip >= 0 (0: no weight clipping), got {clip!r}")
         if d_steps < 1 or g_steps < 1:
             raise ValueError(f"GAN: expected d_steps >= 1 and g_steps >= 1, got {d_steps} and {g_steps}")
         self.generator, self.discriminator = generator, discriminator
         self.opt_g, self.opt_d = opt_g, opt_d
         self.latent_dim = int(latent_dim)
         self.loss = loss
+        self.objective = GAN_OBJECTIVES[loss]
+        self.clip = float(clip)
         self.label_smoothing = float(label_smoothing)
         self.d_steps, self.g_steps = int(d_steps), int(g_steps)
         self.num_classes = None if num_classes is None else int(num_classes)
@@ -118,11 +181,10 @@ class GAN:
         ]
         return xp.concatenate(chunks)
 
-    def _generator_loss(self, logits: Any) -> tuple[Any, Any]:
-        if self.loss == "non-saturating":
-            return losses.bce_with_logits(logits, 1.0)
-        loss, dlogits = losses.bce_with_logits(logits, 0.0)
-        return -loss, -dlogits
+    def _clip_discriminator(self) -> None:
+        """Clamp every D parameter to [-clip, clip] in place (the WGAN of Arjovsky et al. 2017)."""
+        for param in self.discriminator.params.values():
+            backend.get_array_module(param).clip(param, -self.clip, self.clip, out=param)
 
     def _fake(self, n: int) -> tuple[Any, Any]:
         """A training-mode ``G(z)`` (``G([z, y])`` with random labels when conditional) and its y;
@@ -145,23 +207,25 @@ class GAN:
                 f" (num_classes={self.num_classes}), got {'none' if labels is None else len(labels)}"
             )
         G, D = self.generator, self.discriminator
-        real_target = 1.0 - self.label_smoothing
+        objective = self.objective
         for i, real in enumerate(reals):
             self.opt_d.zero_grad()
             logits_real = D.forward(self._inputs(real, None if labels is None else labels[i]))
-            loss_real, dlogits = losses.bce_with_logits(logits_real, real_target)
+            loss_real, dlogits = objective.real(logits_real, self.label_smoothing)
             D.backward(dlogits, input_grad=False)
             fake, y_fake = self._fake(len(real))
             if i < self.d_steps - 1:
                 G.discard()
             logits_fake = D.forward(self._inputs(fake, y_fake))
-            loss_fake, dlogits = losses.bce_with_logits(logits_fake, 0.0)
+            loss_fake, dlogits = objective.fake(logits_fake)
             D.backward(dlogits, input_grad=False)
             self.opt_d.step()
+            if self.clip:
+                self._clip_discriminator()
         stats = {
             "d_loss": loss_real + loss_fake,
-            "d_x": _mean_sigmoid(logits_real),
-            "d_g_z": _mean_sigmoid(logits_fake),
+            "d_x": _mean_output(logits_real, objective.probabilities),
+            "d_g_z": _mean_output(logits_fake, objective.probabilities),
         }
         D.trainable = False
         try:
@@ -169,7 +233,7 @@ class GAN:
                 if j > 0:
                     fake, y_fake = self._fake(len(fake))
                 self.opt_g.zero_grad()
-                g_loss, dlogits = self._generator_loss(D.forward(self._inputs(fake, y_fake)))
+                g_loss, dlogits = objective.generator(D.forward(self._inputs(fake, y_fake)))
                 dfake = D.backward(dlogits)
                 G.backward(dfake if self.num_classes is None else dfake[0], input_grad=False)
                 self.opt_g.step()

@@ -53,21 +53,34 @@ def dcgan_discriminator(
     width: float = 1.0,
     dropout: float = 0.3,
     kernel_initializer: str = "glorot_uniform",
+    spectral_norm: bool = False,
 ) -> nn.Sequential:
-    """The tutorial's discriminator: ``images (N, H, W, C) -> logits (N, 1)`` (no sigmoid)."""
+    """The tutorial's discriminator: ``images (N, H, W, C) -> logits (N, 1)`` (no sigmoid).
+
+    ``dropout=0`` leaves the two Dropout layers out (the critic of WGAN-GP);
+    ``spectral_norm=True`` wraps both convolutions and the Dense in
+    :class:`~minigan.nn.SpectralNormalization`.
+    """
     shape = check_image_shape(image_shape, "dcgan_discriminator")
     if len(channels) != 2:
         raise ValueError(f"dcgan_discriminator: expected 2 channel counts, got {len(channels)}")
     c0, c1 = scaled(channels, width, "dcgan_discriminator")
     init = kernel_initializer
+
+    def weighted(layer: nn.Layer) -> nn.Layer:
+        return nn.SpectralNormalization(layer) if spectral_norm else layer
+
+    def dropped() -> list[nn.Layer]:
+        return [nn.Dropout(dropout)] if dropout else []
+
     layers = [
-        nn.Conv2D(c0, 5, strides=2, padding="same", kernel_initializer=init),
+        weighted(nn.Conv2D(c0, 5, strides=2, padding="same", kernel_initializer=init)),
         nn.LeakyReLU(),
-        nn.Dropout(dropout),
-        nn.Conv2D(c1, 5, strides=2, padding="same", kernel_initializer=init),
+        *dropped(),
+        weighted(nn.Conv2D(c1, 5, strides=2, padding="same", kernel_initializer=init)),
         nn.LeakyReLU(),
-        nn.Dropout(dropout),
+        *dropped(),
         nn.Flatten(),
-        nn.Dense(1, kernel_initializer=init),
+        weighted(nn.Dense(1, kernel_initializer=init)),
     ]
     return nn.Sequential(layers, input_shape=shape, name="discriminator")

@@ -63,12 +63,15 @@ def radford_discriminator(
     base: int = 64,
     width: float = 1.0,
     kernel_size: int = 4,
+    spectral_norm: bool = False,
 ) -> nn.Sequential:
     """The mirror of :func:`radford_generator`: ``images (N, S, S, C) -> logits (N, 1)``.
 
     One ``Conv2D(k, s2, same) -> [BN] -> LeakyReLU(0.2)`` per halving down to 4x4 (no BN after
     the first; channels doubling up to the generator's 8c at 4x4), then
-    ``Flatten -> Dense(1)``.
+    ``Flatten -> Dense(1)``. ``spectral_norm=True`` (SNGAN's D, Miyato et al. 2018): every
+    Conv2D and the Dense wrapped in :class:`~minigan.nn.SpectralNormalization`, no BN, each
+    convolution with its bias.
     """
     what = "radford_discriminator"
     size, levels = _radford_levels(image_shape, what)
@@ -76,12 +79,17 @@ def radford_discriminator(
     init = "dcgan_normal"
     top = 8 * c
     layers: list[nn.Layer] = []
+
+    def weighted(layer: nn.Layer) -> nn.Layer:
+        return nn.SpectralNormalization(layer) if spectral_norm else layer
+
     for level in range(levels):
         channels = max(1, top >> (levels - 1 - level))
-        layers.append(nn.Conv2D(channels, kernel_size, strides=2, padding="same", use_bias=level == 0,
-                                kernel_initializer=init))
-        if level > 0:
+        batch_norm = level > 0 and not spectral_norm
+        layers.append(weighted(nn.Conv2D(channels, kernel_size, strides=2, padding="same", use_bias=not batch_norm,
+                                         kernel_initializer=init)))
+        if batch_norm:
             layers.append(nn.BatchNormalization(momentum=0.9, epsilon=1e-5))
         layers.append(nn.LeakyReLU(0.2))
-    layers += [nn.Flatten(), nn.Dense(1, kernel_initializer=init)]
+    layers += [nn.Flatten(), weighted(nn.Dense(1, kernel_initializer=init))]
     return nn.Sequential(layers, input_shape=(size, size, int(image_shape[2])), name="discriminator")

@@ -47,7 +47,10 @@ class TrainConfig:
     latent_dim: int = setting(100, "size of the noise vector z ~ N(0, 1)", low=1)
     d_steps: int = setting(1, "discriminator updates per step (each on its own real batch)", low=1)
     g_steps: int = setting(1, "generator updates per step", low=1)
-    loss: str = setting("non-saturating", "generator loss", choices=GAN_LOSSES)
+    loss: str = setting("non-saturating", "GAN loss of D and G: non-saturating, minimax (both cross-entropy), hinge, "
+                        "wasserstein, least-squares (docs/losses.md)", choices=GAN_LOSSES)
+    clip: float = setting(0.0, "clamp D's parameters to [-c, c] after each D update (the WGAN of 2017's weight "
+                               "clipping, with --loss wasserstein; 0: never)", low=0)
     label_smoothing: float = setting(0.0, "one-sided: real targets are 1 - s", low=0, high=1)
     ema: float = setting(0.0, "decay of an exponential moving average of G's weights, used for samples, "
                               "scores and checkpoints (0: none; 0.999 is usual)", low=0, high=1)
@@ -68,6 +71,11 @@ class TrainConfig:
             raise ValueError(f"TrainConfig: expected num_samples >= 1, got {self.num_samples}")
         self.lr_d = self.lr if self.lr_d is None else self.lr_d
         self.lr_g = self.lr if self.lr_g is None else self.lr_g
+
+    def gan_options(self) -> dict[str, Any]:
+        """The :class:`~minigan.gan.GAN`'s own arguments (all but the networks and their optimizers)."""
+        names = ("latent_dim", "loss", "label_smoothing", "d_steps", "g_steps", "num_classes", "clip")
+        return {name: getattr(self, name) for name in names}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
@@ -103,10 +111,5 @@ def build_gan(config: TrainConfig) -> GAN:
         discriminator,
         optim.Adam(generator, config.lr_g, config.beta1, config.beta2),
         optim.Adam(discriminator, config.lr_d, config.beta1, config.beta2),
-        config.latent_dim,
-        config.loss,
-        config.label_smoothing,
-        config.d_steps,
-        config.g_steps,
-        config.num_classes,
+        **config.gan_options(),
     )
