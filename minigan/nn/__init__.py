@@ -9,6 +9,7 @@ from minigan.nn.merge import Concatenate, Parallel
 from minigan.nn.normalization import BatchNormalization
 from minigan.nn.sequential import Sequential
 from minigan.nn.shape import Flatten, Reshape
+from minigan.nn.spectral_normalization import SpectralNormalization
 from minigan.nn.sync_normalization import SyncBatchNormalization
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Reshape",
     "Sequential",
     "Sigmoid",
+    "SpectralNormalization",
     "SyncBatchNormalization",
     "Tanh",
 ]

@@ -1,4 +1,10 @@
-"""Element-wise activations. Each keeps the one array its derivative needs."""
+"""Element-wise activations. Each keeps the one array its derivative needs.
+
+ReLU and LeakyReLU derive a second order (docs/gradient_penalty.md): their Jacobian is the
+diagonal of slopes ``s(x)``, so ``J dx = s(x) * dx = J^T dx`` and both the tangent and the
+input gradient are the backward's formula; ``s`` is constant away from 0, so nothing of the
+tangent moves with ``x`` and there is no second-derivative term.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,13 @@ class ReLU(Layer):
 
     def _backward(self, dy: Any, x: Any) -> Any:
         return dy * (x > 0)
+
+    def _input_gradient(self, dy: Any, x: Any) -> Any:
+        return self._backward(dy, x)
+
+    def _tangent(self, dx: Any, x: Any) -> Any:
+        """``J dx = dx * [x > 0]`` (J is diagonal: the backward's formula)."""
+        return self._backward(dx, x)
 
 
 class LeakyReLU(Layer):
@@ -41,6 +54,13 @@ class LeakyReLU(Layer):
         slope += self.alpha  # ... plus alpha: 1 where x > 0, else alpha
         slope *= dy
         return slope
+
+    def _input_gradient(self, dy: Any, x: Any) -> Any:
+        return self._backward(dy, x)
+
+    def _tangent(self, dx: Any, x: Any) -> Any:
+        """``J dx = dx * (1 if x > 0 else alpha)`` (J is diagonal: the backward's formula)."""
+        return self._backward(dx, x)
 
 
 class Sigmoid(Layer):

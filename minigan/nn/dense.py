@@ -20,6 +20,10 @@ class Dense(Layer):
     Backward, for ``dy = dL/dy`` (N, units)::
 
         dL/dW = x^T dy        dL/db = sum_n dy[n]        dL/dx = dy W^T
+
+    Second order (docs/gradient_penalty.md): the layer is linear in ``x``, ``J dx = dx W``::
+
+        tangent(dx) = dx W        tangent_backward(dx, dy): dW += dx^T dy  (no bias term)
     """
 
     input_rank = 1
@@ -55,6 +59,9 @@ class Dense(Layer):
 
     def _backward(self, dy: Any, x: Any) -> Any:
         self._param_backward(dy, x)
+        return self._input_gradient(dy, x)
+
+    def _input_gradient(self, dy: Any, x: Any) -> Any:
         return a_bt(dy, self.params["kernel"])  # dy @ K^T
 
     def _param_backward(self, dy: Any, x: Any) -> None:
@@ -62,3 +69,12 @@ class Dense(Layer):
             self.grads["kernel"] += at_b(x, dy)
             if self.use_bias:
                 self.grads["bias"] += dy.sum(axis=0)
+
+    def _tangent(self, dx: Any, x: Any) -> Any:
+        """``J dx = dx W``: the bias does not move with ``x``."""
+        return dx @ self.params["kernel"]
+
+    def _tangent_backward(self, dx: Any, dy: Any, x: Any) -> None:
+        """``d/dW <dx W, dy> = dx^T dy``, the kernel gradient with ``dx`` in place of ``x``."""
+        if self.trainable:
+            self.grads["kernel"] += at_b(dx, dy)

@@ -20,6 +20,9 @@ class Dropout(Layer):
     element is dropped with probability ``t / 2**16`` (``rate`` to within 2**-17) and
     ``keep = 1 - t / 2**16`` exactly; dividing by that ``keep`` makes ``E[y] = x``.
     The mask comes from :func:`minigan.backend.rng`, so ``minigan.seed(s)`` fixes it.
+
+    Second order, with the forward's mask fixed: ``J dx = dx * m / keep`` (diagonal, the
+    backward's formula; docs/gradient_penalty.md).
     """
 
     def __init__(self, rate: float, name: str | None = None) -> None:
@@ -42,6 +45,13 @@ class Dropout(Layer):
 
     def _backward(self, dy: Any, mask: Any) -> Any:
         return dy if mask is None else self._apply(backend.get_array_module(dy), dy, mask)
+
+    def _input_gradient(self, dy: Any, mask: Any) -> Any:
+        return self._backward(dy, mask)
+
+    def _tangent(self, dx: Any, mask: Any) -> Any:
+        """``J dx = dx * m / keep`` with the forward's mask."""
+        return self._backward(dx, mask)
 
     def _apply(self, xp: Any, a: Any, mask: Any) -> Any:
         """``a * m / keep`` in two float32 passes."""

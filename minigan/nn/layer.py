@@ -135,6 +135,43 @@ class Layer:
         """The parameter gradients alone; layers whose ``dL/dx`` costs a matrix product override it."""
         self._backward(dy, cache)
 
+    # -- second order: the Jacobian J = dy/dx of the pending forward (minigan.penalties) ----
+    def input_gradient(self, dy: Any) -> Any:
+        """``J^T dy``: backward's ``dL/dx`` alone; no parameter gradient is added and the
+        training-mode forward's cache stays (for :meth:`tangent`)."""
+        return self._input_gradient(dy, self._pending_cache("input_gradient"))
+
+    def tangent(self, dx: Any) -> Any:
+        """``J dx``: the forward-mode derivative of the pending training-mode forward, how its
+        output moves when its input moves along ``dx`` (the parameters held)."""
+        return self._tangent(dx, self._pending_cache("tangent"))
+
+    def tangent_backward(self, dx: Any, dy: Any) -> None:
+        """Add ``d/dparam <J dx, dy>`` into ``self.grads`` (if trainable): the parameter gradient
+        of the tangent pass for the tangent input ``dx`` and the output adjoint ``dy``."""
+        self._tangent_backward(dx, dy, self._pending_cache("tangent_backward"))
+
+    def tangent_unsupported(self) -> str | None:
+        """None if this layer's own class derives the three methods above, else why not. A
+        subclass inherits no derivation: it may change the forward."""
+        if "_tangent" in type(self).__dict__:
+            return None
+        return "no tangent (second-order) pass is derived for it"
+
+    def _pending_cache(self, method: str) -> Any:
+        if not self._pending:
+            raise RuntimeError(f"{self.name}: {method}() needs a forward(training=True) before it, and no backward()")
+        return self._cache
+
+    def _input_gradient(self, dy: Any, cache: Any) -> Any:
+        raise NotImplementedError(f"{self.name} ({type(self).__name__}): {self.tangent_unsupported()}")
+
+    def _tangent(self, dx: Any, cache: Any) -> Any:
+        raise NotImplementedError(f"{self.name} ({type(self).__name__}): {self.tangent_unsupported()}")
+
+    def _tangent_backward(self, dx: Any, dy: Any, cache: Any) -> None:
+        """Layers without parameters: nothing to add."""
+
     # -- checks -----------------------------------------------------------------------
     def _check_input(self, x: Any) -> Any:
         dtype = getattr(x, "dtype", None)

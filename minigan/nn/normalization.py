@@ -99,6 +99,12 @@ class BatchNormalization(Layer):
         dx *= gamma * inv_std
         return dx
 
+    def tangent_unsupported(self) -> str | None:
+        """Always a reason: the batch statistics couple the examples, so one example's output has
+        a gradient with respect to the others' inputs, and a gradient penalty per example is not defined."""
+        return ("its batch statistics couple the examples of a batch, so the input gradient of one "
+                "example's output is not its own; use a critic without BatchNormalization")
+
 
 def _column_dots(a: Any, b: Any) -> Any:
     """``(a * b).sum(axis=0)`` for two (m, C) matrices, without the product as a temporary."""

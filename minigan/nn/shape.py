@@ -1,4 +1,8 @@
-"""Layers that only change the shape of a batch: Flatten and Reshape."""
+"""Layers that only change the shape of a batch: Flatten and Reshape.
+
+Their second order (docs/gradient_penalty.md): the tangent is the forward's reshape, the input
+gradient the backward's.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,12 @@ class Flatten(Layer):
 
     def _backward(self, dy: Any, shape: Any) -> Any:
         return dy.reshape(shape)
+
+    def _input_gradient(self, dy: Any, shape: Any) -> Any:
+        return dy.reshape(shape)
+
+    def _tangent(self, dx: Any, shape: Any) -> Any:
+        return dx.reshape(dx.shape[0], -1)
 
 
 class Reshape(Layer):
@@ -43,3 +53,9 @@ class Reshape(Layer):
 
     def _backward(self, dy: Any, shape: Any) -> Any:
         return dy.reshape(shape)
+
+    def _input_gradient(self, dy: Any, shape: Any) -> Any:
+        return dy.reshape(shape)
+
+    def _tangent(self, dx: Any, shape: Any) -> Any:
+        return dx.reshape((dx.shape[0],) + self.target_shape)

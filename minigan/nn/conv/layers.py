@@ -12,7 +12,15 @@ so each layer's forward pass is the other's backward-to-input::
     Conv2D           y = conv2d(x, K) + b               dx = conv2d_transpose(dy, K)   dK = conv2d_kernel_grad(x, dy)
     Conv2DTranspose  y = conv2d_transpose(x, K) + b     dx = conv2d(dy, K)             dK = conv2d_kernel_grad(dy, x)
 
-and db = the sum of dy over every pixel. The functions are those of
+and db = the sum of dy over every pixel. Both are linear in x, so their tangents (the
+forward-mode derivatives along dx, for the gradient penalty: docs/gradient_penalty.md) are
+the forward without the bias, and the kernel gradient of <tangent(dx), dy> is the kernel
+gradient with dx in place of x::
+
+    Conv2D           tangent(dx) = conv2d(dx, K)              tangent_backward: dK += conv2d_kernel_grad(dx, dy)
+    Conv2DTranspose  tangent(dx) = conv2d_transpose(dx, K)    tangent_backward: dK += conv2d_kernel_grad(dy, dx)
+
+The functions are those of
 :mod:`minigan.nn.conv.reference`, run by the layer's ``algorithm`` (:mod:`minigan.nn.conv.fast`:
 "auto", "reference", "im2col", "kernel_rows", "fourier", "whole_image", "subpixel", "winograd" or
 "planes"), which changes the speed, never the result beyond rounding.
@@ -124,12 +132,24 @@ class Conv2D(_Conv):
         return self._add_bias(self.impl.conv2d(x, self.params["kernel"])), x
 
     def _backward(self, dy: Any, x: Any) -> Any:
-        dx = self.impl.conv2d_transpose(dy, self.params["kernel"])
+        dx = self._input_gradient(dy, x)
         self._param_grads(dy, x, dy)
         return dx
 
     def _param_backward(self, dy: Any, x: Any) -> None:
         self._param_grads(dy, x, dy)
+
+    def _input_gradient(self, dy: Any, x: Any) -> Any:
+        return self.impl.conv2d_transpose(dy, self.params["kernel"])
+
+    def _tangent(self, dx: Any, x: Any) -> Any:
+        """``J dx = conv2d(dx, K)``: the bias does not move with ``x``."""
+        return self.impl.conv2d(dx, self.params["kernel"])
+
+    def _tangent_backward(self, dx: Any, dy: Any, x: Any) -> None:
+        """``d/dK <conv2d(dx, K), dy> = conv2d_kernel_grad(dx, dy)``."""
+        if self.trainable:
+            self.grads["kernel"] += self.impl.conv2d_kernel_grad(dx, dy)
 
 
 class Conv2DTranspose(_Conv):
@@ -208,9 +228,21 @@ class Conv2DTranspose(_Conv):
         return self._add_bias(self.impl.conv2d_transpose(x, self.params["kernel"])), x
 
     def _backward(self, dy: Any, x: Any) -> Any:
-        dx = self.impl.conv2d(dy, self.params["kernel"])
+        dx = self._input_gradient(dy, x)
         self._param_grads(dy, dy, x)
         return dx
 
     def _param_backward(self, dy: Any, x: Any) -> None:
         self._param_grads(dy, dy, x)
+
+    def _input_gradient(self, dy: Any, x: Any) -> Any:
+        return self.impl.conv2d(dy, self.params["kernel"])
+
+    def _tangent(self, dx: Any, x: Any) -> Any:
+        """``J dx = conv2d_transpose(dx, K)``: the bias does not move with ``x``."""
+        return self.impl.conv2d_transpose(dx, self.params["kernel"])
+
+    def _tangent_backward(self, dx: Any, dy: Any, x: Any) -> None:
+        """``d/dK <conv2d_transpose(dx, K), dy> = conv2d_kernel_grad(dy, dx)`` (the adjoint's order)."""
+        if self.trainable:
+            self.grads["kernel"] += self.impl.conv2d_kernel_grad(dy, dx)
