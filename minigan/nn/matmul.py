@@ -8,7 +8,10 @@ tall-result form there. Over a batch of rows (a Dense layer, m = N) it does not:
 transposed result costs more, as a strided addition into the C-ordered gradient, than it
 saves. Also here: an outer product, which OpenBLAS's GEMM (inner dimension 1) is slow at
 (:func:`a_bt`), and a sum over rows, which NumPy's reduction does slower than the BLAS product
-``1^T a`` (:func:`column_sums`). docs/performance.md has the measurements.
+``1^T a`` (:func:`column_sums`). Measured with NumPy's OpenBLAS on 2 cores: for the DCGAN's first
+convolution (m = 50176, k = 25, n = 64) ``X^T dY`` took about 1 s and ``(dY^T X)^T`` about 10 ms;
+the broadcast outer product was about 10x faster than the GEMM, ``1^T a`` 2-3x faster than
+``a.sum(axis=0)``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Materialising every patch of a batch at once is a copy of kh*kw times the input (80 MB for
 the DCGAN's second discriminator convolution at batch 256) that lives in main memory. Here
 each product walks the batch in chunks of about ``CHUNK_BYTES`` of patch rows
-(:func:`minigan.nn.conv.geometry.batch_chunks`), copied into one scratch matrix that the layer keeps
+(:func:`minigan.nn.conv.fast.patches.batch_chunks`), copied into one scratch matrix that the layer keeps
 from call to call (:mod:`minigan.nn.conv.fast.workspace`), so the patches stay in cache between the copy,
 the matrix product and col2im. ``algorithm="im2col"``.
 
@@ -69,7 +69,7 @@ class Im2colChunks:
 
     def conv2d_transpose(self, dy: Any, kernel: Any) -> Any:
         """``dx = crop(col2im(dY K^T))``, a chunk of images at a time; col2im adds into the cropped
-        image directly (:func:`minigan.nn.conv.geometry.col2im_add`)."""
+        image directly (:func:`minigan.nn.conv.fast.patches.col2im_add`)."""
         xp = get_array_module(dy)
         g = self.geometry
         (kh, kw), (n, ho, wo, f) = g.kernel_hw, dy.shape

@@ -46,8 +46,8 @@ for its input gradient; a Conv2D the other way round. The kernel gradient comes 
 sides' spectra (``dL/dkhat = xhat^T dyhat`` per block, then ``T_k^T``): the exact gradient of
 what the forward computes, with no derivation of its own.
 
-:func:`worthwhile` decides, per layer, whether this saves work (docs/performance.md has the
-figures); ``algorithm="fourier"`` asks for it. tests/nn/test_fast_paths.py checks it against
+:func:`worthwhile` decides, per layer, whether this saves work (docs/performance.md says which
+layers of the zoo take it); ``algorithm="fourier"`` asks for it. tests/nn/test_fast_paths.py checks it against
 minigan.nn.conv.reference and tests/nn/test_gradients.py against finite differences.
 """
 

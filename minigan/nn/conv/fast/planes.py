@@ -9,10 +9,11 @@ one transpose at the end puts the channels last::
     planes[c, n, p*sh + i - top, q*sw + j - left] += cols[i, j, c, n, p, q]     (C, N, H, W)
     dx = planes transposed to (N, H, W, C)
 
-col2im is :func:`minigan.nn.conv.geometry.col2im_add` itself, on the planes as a batch of C*N one-channel
+col2im is :func:`minigan.nn.conv.fast.patches.col2im_add` itself, on the planes as a batch of C*N one-channel
 images. ``algorithm="planes"``; conv2d and conv2d_kernel_grad are im2col's. "auto" takes it for
-the image side of Radford's DCGANs (3 channels, 32x32 pixels or more), where it took about half
-the time of the sub-pixel path (docs/performance.md).
+the image side of Radford's DCGANs (3 channels, 32x32 pixels or more), where its conv2d_transpose
+took 11.3 ms against the sub-pixel path's 19.1 (``python benchmarks/bench_conv.py --model radford64``,
+G's last layer, batch 64).
 """
 
 from __future__ import annotations

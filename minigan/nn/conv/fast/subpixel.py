@@ -39,7 +39,7 @@ MIN_COL2IM_SHARE = 0.15
 
 def worthwhile(g: Geometry) -> bool:
     """True where "auto" takes this path: strides > 1, a kernel a multiple of the strides (no zero
-    taps), few extra blocks and a col2im that would cost more than the window copy (docs/performance.md)."""
+    taps), few extra blocks and a col2im that would cost more than the window copy (docs/transposed_convolution.md)."""
     (kh, kw), (sh, sw), (ho, wo) = g.kernel_hw, g.strides, g.out_hw
     if (sh, sw) == (1, 1) or kh % sh or kw % sw:
         return False

@@ -2,8 +2,8 @@
 
 Fresh memory is not free: glibc hands out any array over 32 MB as new pages from the
 kernel (and returns them on free), and the first touch of every 4 KiB page is a page
-fault. On the benchmark machine that is about 0.2 s per GB, more than the arithmetic of
-some layers (docs/performance.md). A layer that needs a large temporary on every call
+fault. On a 2-core benchmark machine that was about 0.2 s per GB, more than the arithmetic of
+some layers. A layer that needs a large temporary on every call
 keeps it in a :class:`Workspace` instead of allocating it again.
 
 Only arrays that never leave the layer go here: scratch, and the layer's own cache for
