@@ -15,6 +15,11 @@ One forward, one backward. A training-mode forward keeps what its backward needs
 can never silently differentiate another call (the GAN step runs D on a real and on a
 fake batch: run ``backward`` after each, or call :meth:`Layer.discard` when no backward
 will follow). Inference-mode forwards (``training=False``) keep nothing and may repeat.
+
+Second order, for :mod:`minigan.penalties`: between a training-mode forward and its backward,
+``input_gradient(dy)`` (``J^T dy`` without parameter gradients), ``tangent(dx)`` (``J dx``) and
+``tangent_backward(dx, dy)`` (adds ``d/dparam <J dx, dy>``), for the layers that derive them
+(:meth:`Layer.tangent_unsupported` says which do not, and why).
 """
 
 from __future__ import annotations
