@@ -39,7 +39,9 @@ DISTRIBUTED = Setting("distributed", "none", "data-parallel training over the pr
                       "nccl (GPUs); none: one process", choices=("none", "mpi", "nccl"), stored=False)
 SYNC_BN = Setting("sync_bn", False, "with --distributed: BatchNorm statistics over the global batch "
                   "(default: each process's own rows)", stored=False)
-INVOCATION = (DATA_DIR, OUT, BACKEND, TENSORBOARD, DISTRIBUTED, SYNC_BN)
+RETAIN_MEMORY = Setting("retain_memory", False, "keep freed memory in the process instead of returning it to the "
+                        "system (glibc's malloc; fewer page faults, a few percent faster steps on Linux)", stored=False)
+INVOCATION = (DATA_DIR, OUT, BACKEND, TENSORBOARD, DISTRIBUTED, SYNC_BN, RETAIN_MEMORY)
 
 #: Settings shared by recipes.
 WIDTH = Setting("width", 1.0, "multiplier of every hidden layer size (1 = the full model)", low=0, low_open=True)
@@ -135,6 +137,22 @@ MNIST_DCGAN = Recipe(
     },
 )
 
+MNIST_WGAN_GP = Recipe(
+    "mnist_wgan_gp",
+    "Train a WGAN-GP (Gulrajani et al. 2017: Wasserstein loss, gradient penalty) on MNIST with minigan.",
+    networks=lambda o: (
+        models.spec("dcgan_generator", latent_dim=o["latent_dim"], width=o["width"], batch_norm=o["batch_norm"]),
+        # The tutorial's D without Dropout: no BatchNorm and no Dropout in a penalized critic.
+        models.spec("dcgan_discriminator", width=o["width"], dropout=0.0),
+    ),
+    data=unconditional(mnist_data),
+    settings=(*MNIST_SETTINGS, BATCH_NORM),
+    # Gulrajani et al.'s MNIST setting: 5 critic updates a generator update, Adam 1e-4 with betas
+    # (0.5, 0.9), lambda 10, batch 50.
+    defaults={"loss": "wasserstein", "gp_weight": 10.0, "d_steps": 5, "lr": 1e-4, "beta1": 0.5, "beta2": 0.9,
+              "batch_size": 50, "epochs": 10},
+)
+
 MNIST_GAN_MLP = Recipe(
     "mnist_gan_mlp",
     "Train the fully connected GAN of Goodfellow et al. (2014) on MNIST with minigan.",
@@ -204,15 +222,16 @@ def data_source(options: Options) -> tuple[str, str | None]:
 
 def radford_networks(options: Options) -> Specs:
     """Radford et al.'s G and D for ``size`` x ``size`` images at ``width``: RGB, or one channel
-    for MNIST and Fashion-MNIST."""
+    for MNIST and Fashion-MNIST; D spectrally normalized with ``spectral_norm``."""
     name, _ = data_source(options)
     size = options["size"]
     if name in ("cifar10", "svhn") and size != 32:
         raise ValueError(f"--size: {name} images are 32x32, expected --size 32, got {size}")
     shape = (size, size, 1 if name in GRAYSCALE_SOURCES else 3)
     kw = {"width": options["width"], "kernel_size": options["kernel_size"]}
+    spectral = {"spectral_norm": True} if options["spectral_norm"] else {}  # off: D's spec as it always was
     return (models.spec("radford_generator", latent_dim=options["latent_dim"], image_shape=shape, **kw),
-            models.spec("radford_discriminator", image_shape=shape, **kw))
+            models.spec("radford_discriminator", image_shape=shape, **kw, **spectral))
 
 
 def radford_images(options: Options) -> tuple[Any, None]:
@@ -237,25 +256,43 @@ def radford_images(options: Options) -> tuple[Any, None]:
     return images, None
 
 
+IMAGE_SETTINGS = (
+    WIDTH, LIMIT,
+    Setting("data", "svhn", "training images: cifar10, svhn, mnist, fashion-mnist (one channel, resized "
+            "to --size) or folder PATH", nargs="+", vary=False),
+    Setting("size", 32, "image height and width (cifar10 and svhn: 32; mnist and fashion-mnist: their "
+            "28x28 images resized to it)", choices=(32, 64)),
+    Setting("kernel_size", 4, "kernel size of every (transposed) convolution", choices=(4, 5)),
+    Setting("cache", None, "folder mode: decode the images once into this .npy file (uint8) and memory-map it",
+            kind=str, vary=False),
+    Setting("strict", False, "folder mode: decode every image before the first step and refuse the folder "
+            "if any cannot be (default: skip and replace them, with a warning)", stored=False),
+    Setting("spectral_norm", False, "spectral normalization of every layer of D, which then has no BatchNorm "
+            "(SNGAN's D)"),
+)
+
 DCGAN_IMAGES = Recipe(
     "dcgan_images",
     "Train the DCGAN of Radford et al. on CIFAR-10, SVHN, a folder of images, or MNIST / Fashion-MNIST "
     "resized to 32x32 or 64x64 (one channel) with minigan.",
     networks=radford_networks,
     data=radford_images,
-    settings=(
-        WIDTH, LIMIT,
-        Setting("data", "svhn", "training images: cifar10, svhn, mnist, fashion-mnist (one channel, resized "
-                "to --size) or folder PATH", nargs="+", vary=False),
-        Setting("size", 32, "image height and width (cifar10 and svhn: 32; mnist and fashion-mnist: their "
-                "28x28 images resized to it)", choices=(32, 64)),
-        Setting("kernel_size", 4, "kernel size of every (transposed) convolution", choices=(4, 5)),
-        Setting("cache", None, "folder mode: decode the images once into this .npy file (uint8) and memory-map it",
-                kind=str, vary=False),
-        Setting("strict", False, "folder mode: decode every image before the first step and refuse the folder "
-                "if any cannot be (default: skip and replace them, with a warning)", stored=False),
-    ),
+    settings=IMAGE_SETTINGS,
     defaults={"epochs": 25, "batch_size": 128},
 )
 
-RECIPES: dict[str, Recipe] = {r.name: r for r in (MNIST_DCGAN, MNIST_GAN_MLP, MNIST_CGAN, MNIST_CDCGAN, DCGAN_IMAGES)}
+SNGAN_IMAGES = Recipe(
+    "sngan_images",
+    "Train an SNGAN (Miyato et al. 2018: hinge loss, spectrally normalized D) with Radford et al.'s networks "
+    "on Fashion-MNIST / MNIST resized, CIFAR-10, SVHN or a folder of images with minigan.",
+    networks=radford_networks,
+    data=radford_images,
+    settings=IMAGE_SETTINGS,
+    # Miyato et al.'s setting C (Adam 2e-4, betas (0.5, 0.999), one D update a G update): Radford's
+    # own optimizer, so the two recipes differ only in D's normalization and the loss.
+    defaults={"loss": "hinge", "spectral_norm": True, "data": "fashion-mnist", "size": 32, "width": 0.5,
+              "epochs": 25, "batch_size": 128},
+)
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in (MNIST_DCGAN, MNIST_GAN_MLP, MNIST_CGAN, MNIST_CDCGAN, DCGAN_IMAGES,
+                                                  MNIST_WGAN_GP, SNGAN_IMAGES)}

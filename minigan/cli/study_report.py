@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from minigan.atomic import atomic_path
-from minigan.training import plots
 
 if TYPE_CHECKING:
     from minigan.cli.study_runner import Result
@@ -35,20 +34,21 @@ def summary(result: Result) -> dict[str, Any]:
     """The CSV row of a result (numbers unformatted)."""
     history = result.history
     steps = len(history)
-    tail = history[-max(1, steps // 10):] if steps else np.full((1, len(plots.HISTORY_COLUMNS)), np.nan)
-    d_loss, g_loss, d_x, d_g_z = tail[:, 2:6].mean(axis=0)
+    last = slice(-max(1, steps // 10), None)  # the last tenth of the steps
+    d_loss, g_loss, d_x, d_g_z = (history[name][last].mean() if steps else float("nan")
+                                  for name in ("d_loss", "g_loss", "d_x", "d_g_z"))
     return {
         "label": result.variant.label,
         "overrides": format_overrides(result.variant.overrides),
         "status": result.status,
         "steps": steps,
-        "epochs": int(history[-1, 1]) if steps else 0,
+        "epochs": int(history["epoch"][-1]) if steps else 0,
         "d_loss": d_loss,
         "g_loss": g_loss,
         "d_x": d_x,
         "d_g_z": d_g_z,
         "seconds": result.seconds,
-        "images_per_s": float(np.median(history[:, 6])) if steps else float("nan"),
+        "images_per_s": float(np.median(history["images_per_s"])) if steps else float("nan"),
         "fid": result.scores.get("fid"),
         "inception_score": result.scores.get("inception_score"),
     }
@@ -82,20 +82,20 @@ def plot_study(results: Sequence[Result], path: str | Path, title: str = "") -> 
     grid_spec = fig.add_gridspec(3, max(n, 2), height_ratios=(1, 1, 1.1))
     half = max(n, 2) // 2
     panels = [
-        (fig.add_subplot(grid_spec[0, :half]), 2, "D loss"),
-        (fig.add_subplot(grid_spec[0, half:]), 3, "G loss"),
-        (fig.add_subplot(grid_spec[1, :half]), 4, "mean D(x)"),
-        (fig.add_subplot(grid_spec[1, half:]), 5, "mean D(G(z))"),
+        (fig.add_subplot(grid_spec[0, :half]), "d_loss", "D loss"),
+        (fig.add_subplot(grid_spec[0, half:]), "g_loss", "G loss"),
+        (fig.add_subplot(grid_spec[1, :half]), "d_x", "mean D(x)"),
+        (fig.add_subplot(grid_spec[1, half:]), "d_g_z", "mean D(G(z))"),
     ]
     for axes, column, name in panels:
         for result in results:
             history = result.history
             if len(history) >= window:
-                steps = history[window - 1:, 0]
-                axes.plot(steps, _smooth(history[:, column], window), linewidth=1, label=result.variant.label)
+                steps = history["step"][window - 1:]
+                axes.plot(steps, _smooth(history[column], window), linewidth=1, label=result.variant.label)
         axes.set_title(name + (f" (moving average over {window} steps)" if window > 1 else ""), fontsize=10)
         axes.set_xlabel("step")
-        if column >= 4:
+        if column in ("d_x", "d_g_z"):
             axes.set_ylim(0, 1)
     panels[0][0].legend(fontsize=8)
     for i, result in enumerate(results):

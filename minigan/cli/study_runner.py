@@ -34,10 +34,11 @@ from minigan import backend
 from minigan.cli.recipes import MNIST_DCGAN
 from minigan.cli.study_report import format_overrides, plot_study, write_csv
 from minigan.gan import GAN
-from minigan.training import plots
+from minigan.training import TrainConfig, Trainer, build_gan, default_callbacks, plots
 from minigan.training.callbacks import Diverged
+from minigan.training.callbacks.outputs import fixed_noise
 from minigan.training.callbacks.quality import Evaluate, mnist_evaluate, score_generator
-from minigan.training.trainer import TrainConfig, Trainer, build_gan, fixed_noise
+from minigan.training.history import History
 
 Overrides = dict[str, Any]
 Scorer = Callable[[GAN, TrainConfig], dict[str, float]]  # -> {"fid": ..., "inception_score": ...}
@@ -199,13 +200,13 @@ def step_budget(config: TrainConfig, n_images: int, steps: int) -> tuple[TrainCo
 
 @dataclass
 class Result:
-    """What one variant's training left: its history (rows of :data:`minigan.training.plots.HISTORY_COLUMNS`),
+    """What one variant's training left: its history (a row per step),
     the final sample grid (uint8, None if it diverged), wall time, status and the scorer's figures."""
 
     variant: Variant
     config: TrainConfig
     out_dir: Path
-    history: np.ndarray
+    history: History
     grid: np.ndarray | None
     seconds: float
     status: str
@@ -237,7 +238,8 @@ def train_variant(
         config, n_images = step_budget(config, len(images), steps)
         images = images[:n_images]
     gan = build_gan(config)
-    trainer = Trainer(gan, images, config, out_dir=out_dir, progress=progress, log=log)
+    trainer = Trainer(gan, images, config, out_dir=out_dir, log=log,
+                      callbacks=default_callbacks(config, out_dir, images, progress=progress))
     start = time.perf_counter()
     status = "ok"
     try:
@@ -246,7 +248,7 @@ def train_variant(
         status = f"diverged at step {len(trainer.history) + 1}"
         log(f"{variant.label}: {status}")
     seconds = time.perf_counter() - start
-    history = np.asarray(trainer.history, dtype=np.float64).reshape(-1, len(plots.HISTORY_COLUMNS))
+    history = trainer.history
     grid, scores = None, {}
     if status == "ok":
         with trainer.sampling() as sampler:

@@ -12,20 +12,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from minigan import backend
 from minigan.cli.recipes import RECIPES, Options, Recipe, stored_options
-from minigan.training import checkpoint
-from minigan.training.callbacks import Diverged, Interrupted, TensorBoard
+from minigan.data import ImageFolder
+from minigan.training import Trainer, build_gan, checkpoint, default_callbacks
+from minigan.training.callbacks import Diverged, Interrupted
 from minigan.training.data_parallel import distribute
-from minigan.training.distributed import DistributedError, get_communicator
+from minigan.training.distributed import Communicator, DistributedError, get_communicator
+from minigan.training.memory import retain_freed_memory
 from minigan.training.run_dir import RunLock
 from minigan.training.settings import POSITIVE, POSITIVE_INT, Setting, number
-from minigan.training.trainer import Trainer, build_gan
 
-__all__ = ["POSITIVE", "POSITIVE_INT", "build_parser", "main", "main_with_recipe", "number", "resolve"]
+__all__ = ["POSITIVE", "POSITIVE_INT", "Compose", "build_parser", "main", "main_with_recipe", "number", "resolve",
+           "standard_run"]
 
 
 def _add(parser: argparse.ArgumentParser, s: Setting, recipe: Recipe, defaults: Options) -> None:
@@ -84,10 +87,31 @@ def fail(prog: str, message: str, code: int = 2) -> int:
     return code
 
 
-def main(recipe: Recipe, argv: list[str] | None = None, prog: str | None = None) -> int:
-    """Parse ``argv``, build (or resume) the run, train it; returns the exit code
-    (0 done, 1 diverged, 2 bad input or a failed write, 128 + the signal's number when stopped by
-    one: 130 for Ctrl-C, 143 for SIGTERM). The output folder is locked for the run (:class:`RunLock`)."""
+def standard_run(recipe: Recipe, options: Options, comm: Communicator, progress: bool) -> Trainer:
+    """The recipe's run: its configuration and data, :func:`~minigan.training.build_gan`, the
+    processes' shares of a data-parallel run, and :func:`~minigan.training.default_callbacks`."""
+    config = recipe.config(options)
+    images, labels = recipe.data(options)
+    if options.get("strict") and isinstance(images, ImageFolder):
+        images.verify(progress=progress)
+    gan = build_gan(config)
+    if comm.size > 1:
+        distribute(gan, comm, config.seed, sync_bn=options["sync_bn"])
+    out = Path(options["out"])
+    callbacks = default_callbacks(config, out, images, comm, progress, tensorboard=options["tensorboard"])
+    return Trainer(gan, images, config, out_dir=out, callbacks=callbacks, labels=labels, communicator=comm)
+
+
+#: How a command line turns its options into a run (:func:`standard_run`, or a script's own).
+Compose = Callable[[Recipe, Options, Communicator, bool], Trainer]
+
+
+def main(recipe: Recipe, argv: list[str] | None = None, prog: str | None = None,
+         compose: Compose = standard_run) -> int:
+    """Parse ``argv``, build the run with ``compose(recipe, options, communicator, progress)``
+    (resuming it from ``--resume``), train it; returns the exit code (0 done, 1 diverged, 2 bad
+    input or a failed write, 128 + the signal's number when stopped by one: 130 for Ctrl-C, 143 for
+    SIGTERM). The output folder is locked for the run (:class:`RunLock`)."""
     prog = prog or f"{recipe.name}.py"
     parser = build_parser(recipe, prog)
     args = parser.parse_args(argv)
@@ -110,16 +134,9 @@ def main(recipe: Recipe, argv: list[str] | None = None, prog: str | None = None)
         if lock is not None:
             lock.acquire()  # the folder is writable and no other run writes to it
         backend.set_backend(options["backend"])
-        config = recipe.config(options)
-        images, labels = recipe.data(options)
-        if options.get("strict") and hasattr(images, "verify"):
-            images.verify(progress=not args.no_progress)
-        gan = build_gan(config)
-        if comm.size > 1:
-            distribute(gan, comm, config.seed, sync_bn=options["sync_bn"])
-        callbacks = [TensorBoard(out / "tensorboard")] if options["tensorboard"] and comm.rank == 0 else []
-        trainer = Trainer(gan, images, config, out_dir=out, progress=not args.no_progress, labels=labels,
-                          callbacks=callbacks, communicator=comm)
+        if options["retain_memory"]:
+            retain_freed_memory()
+        trainer = compose(recipe, options, comm, not args.no_progress)
         if stored_ckpt is not None:
             trainer.load_checkpoint(stored_ckpt)
     except (ValueError, OSError, ImportError, backend.BackendError) as exc:  # DataError, CheckpointError: ValueErrors

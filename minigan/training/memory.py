@@ -11,9 +11,9 @@ and ~50 ms of system time in every DCGAN step of ~600 ms.
 :func:`retain_freed_memory` tells ``malloc`` to keep what it frees (the same as starting
 Python with ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647``): the heap grows to
 the step's peak once (about 650 MiB for the DCGAN at batch 256) and then serves every step from
-pages it already has. :meth:`minigan.training.trainer.Trainer.fit` calls it; it changes nothing
-but the C allocator's policy, for the whole process, and is a no-op where the C library
-has no ``mallopt`` (macOS, musl).
+pages it already has. It changes the C allocator's policy for the whole process, so the
+library never calls it: a program opts in (``--retain-memory`` on the command line). It
+changes nothing else, and is a no-op where the C library has no ``mallopt`` (macOS, musl).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import numpy as np
 
 from minigan import backend
 from minigan.atomic import atomic_path
+from minigan.training.history import History
 
 #: Columns of the training history, in order.
 HISTORY_COLUMNS = ("step", "epoch", "d_loss", "g_loss", "d_x", "d_g_z", "images_per_s")
@@ -68,40 +69,39 @@ def save_gif(frames: Sequence[str | os.PathLike], path: str | os.PathLike, durat
         )
 
 
-def save_history_csv(history: np.ndarray, path: str | os.PathLike, columns: tuple[str, ...] = HISTORY_COLUMNS) -> None:
-    """Write rows (``columns``, step and epoch first) as CSV with a header."""
+def save_history_csv(history: History, path: str | os.PathLike) -> None:
+    """Write a table (step and epoch first) as CSV with a header of its column names."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(columns)
-        for row in np.asarray(history).reshape(-1, len(columns)):
+        writer.writerow(history.columns)
+        for row in history:
             writer.writerow([int(row[0]), int(row[1]), *(f"{v:.6g}" for v in row[2:])])
 
 
-def plot_history(history: np.ndarray, path: str | os.PathLike, quality: np.ndarray | None = None) -> None:
+def plot_history(history: History, path: str | os.PathLike, quality: History | None = None) -> None:
     """Panels over the steps: D and G losses; mean D(x) and mean D(G(z)); and, when ``quality``
-    rows (:data:`QUALITY_COLUMNS`) are given, FID and Inception Score."""
+    rows are given, FID and Inception Score."""
     from matplotlib.figure import Figure  # renders with Agg; no pyplot, no GUI
 
-    history = np.asarray(history).reshape(-1, len(HISTORY_COLUMNS))
-    quality = None if quality is None or not len(quality) else np.asarray(quality).reshape(-1, len(QUALITY_COLUMNS))
-    step = history[:, 0]
+    quality = quality if quality is not None and len(quality) else None
+    step = history["step"]
     fig = Figure(figsize=(8, 6 if quality is None else 8.5))
     top, bottom, *scores = fig.subplots(2 if quality is None else 3, 1, sharex=True)
-    top.plot(step, history[:, 2], label="D loss", linewidth=0.8)
-    top.plot(step, history[:, 3], label="G loss", linewidth=0.8)
+    top.plot(step, history["d_loss"], label="D loss", linewidth=0.8)
+    top.plot(step, history["g_loss"], label="G loss", linewidth=0.8)
     top.set_ylabel("loss")
     top.legend()
-    bottom.plot(step, history[:, 4], label="mean D(x)", linewidth=0.8)
-    bottom.plot(step, history[:, 5], label="mean D(G(z))", linewidth=0.8)
+    bottom.plot(step, history["d_x"], label="mean D(x)", linewidth=0.8)
+    bottom.plot(step, history["d_g_z"], label="mean D(G(z))", linewidth=0.8)
     bottom.set_ylim(0, 1)
     bottom.set_ylabel("D output")
     bottom.legend()
     if quality is not None:
         fid = scores[0]
-        fid.plot(quality[:, 0], quality[:, 2], "o-", color="tab:red", label="FID (lower is better)")
+        fid.plot(quality["step"], quality["fid"], "o-", color="tab:red", label="FID (lower is better)")
         fid.set_ylabel("FID", color="tab:red")
         inception = fid.twinx()
-        inception.plot(quality[:, 0], quality[:, 3], "s--", color="tab:green", label="Inception Score")
+        inception.plot(quality["step"], quality["inception_score"], "s--", color="tab:green", label="Inception Score")
         inception.set_ylabel("Inception Score (of 10)", color="tab:green")
     (scores or [bottom])[-1].set_xlabel("step")
     fig.tight_layout()

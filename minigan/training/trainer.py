@@ -1,11 +1,13 @@
 """A training run: the loop around :meth:`minigan.gan.GAN.train_step`, and its state.
 
 The loop (:meth:`Trainer.fit`) iterates :class:`~minigan.data.Batches`, calls
-``GAN.train_step`` and hands each step to the callbacks (:mod:`minigan.training.callbacks`); every
-other job of a run (progress bar, sample grids, CSV and curves, quality scores,
-checkpoints, the divergence and interrupt guards, EMA, TensorBoard) is a callback. The
-trainer also owns what a checkpoint must hold to resume exactly: the step, the history of
-figures, and every callback's state.
+``GAN.train_step`` and hands each step to the callbacks it was given
+(:mod:`minigan.training.callbacks`); every other job of a run (progress bar, sample grids,
+CSV and curves, quality scores, checkpoints, the divergence and interrupt guards, EMA,
+TensorBoard) is a callback, and a trainer without callbacks just trains.
+:func:`~minigan.training.callbacks.default_callbacks` builds the list the command line uses.
+The trainer also owns what a checkpoint must hold to resume exactly: the step, the history
+of figures, and every callback's state.
 """
 
 from __future__ import annotations
@@ -24,33 +26,17 @@ from minigan import backend
 from minigan.data import Batches
 from minigan.gan import GAN
 from minigan.training import checkpoint, plots
-from minigan.training.callbacks import Callback, default_callbacks
-from minigan.training.callbacks.quality import Evaluate
-from minigan.training.config import TrainConfig, build_gan
+from minigan.training.callbacks.base import Callback
+from minigan.training.config import TrainConfig
 from minigan.training.data_parallel import local_batch_size, shard
 from minigan.training.distributed import Communicator, SingleProcessCommunicator
-from minigan.training.memory import retain_freed_memory
+from minigan.training.history import History
 
-__all__ = ["CHECKPOINT_NAME", "Trainer", "TrainConfig", "build_gan", "fixed_noise", "class_grid"]
+__all__ = ["CHECKPOINT_NAME", "Trainer"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 STATS = ("d_loss", "g_loss", "d_x", "d_g_z")  # what GAN.train_step reports, in HISTORY_COLUMNS order
 
-
-def fixed_noise(config: TrainConfig) -> np.ndarray:
-    """The noise batch of the sample grids, the same in every epoch (and after resume)."""
-    rng = np.random.default_rng([config.seed, 1])
-    return rng.standard_normal((config.num_samples, config.latent_dim)).astype(backend.floatx())
-
-
-def class_grid(config: TrainConfig) -> tuple[np.ndarray, np.ndarray, int]:
-    """The sample grid of a conditional GAN: row k shows class k for ``columns`` noise vectors
-    (the first rows of :func:`fixed_noise`, the same in every row). Returns ``(z, y_onehot,
-    columns)`` with ``columns = max(1, num_samples // num_classes)``."""
-    k = config.num_classes
-    columns = max(1, config.num_samples // k)
-    z = np.tile(fixed_noise(config)[:columns], (k, 1))
-    return z, backend.one_hot(np.repeat(np.arange(k), columns), k), columns
 
 
 class Trainer:
@@ -59,9 +45,8 @@ class Trainer:
     ``images``: (N, H, W, C) float in [-1, 1] (moved to the backend once), or a lazy source with
     ``len()``, ``shape`` and indexing by an integer array (:class:`~minigan.data.ImageFolder`).
     ``labels``: int (N,) class indices, required for (and only for) a conditional GAN.
-    ``out_dir`` (if given) receives the outputs of the default callbacks; ``callbacks`` are
-    added after them. ``evaluate(images) -> figures`` (``evaluate(images, labels)`` for a
-    conditional GAN) scores samples for ``eval_every``.
+    ``callbacks`` are called in their order (:mod:`minigan.training.callbacks`); ``out_dir`` is
+    where :meth:`save_checkpoint` writes (and the callbacks' outputs go, by convention).
     ``communicator``: for data-parallel training (:mod:`minigan.training.data_parallel`), each process
     trains on its rows of every global batch of ``config.batch_size``; only rank 0 writes.
     """
@@ -72,11 +57,9 @@ class Trainer:
         images: Any,
         config: TrainConfig,
         out_dir: str | Path | None = None,
-        progress: bool = True,
+        callbacks: Sequence[Callback] = (),
         log: Callable[[str], None] = tqdm.write,
         labels: Any = None,
-        evaluate: Evaluate | None = None,
-        callbacks: Sequence[Callback] = (),
         communicator: Communicator | None = None,
     ) -> None:
         self.comm = communicator or SingleProcessCommunicator()
@@ -103,11 +86,11 @@ class Trainer:
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.log_every = config.log_every or (1 if backend.get_backend() == "numpy" else 50)
         self.step = 0
-        self.history: list[tuple[float, ...]] = []  # rows of plots.HISTORY_COLUMNS
-        self.quality: list[tuple[float, ...]] = []  # rows of plots.QUALITY_COLUMNS
+        self.history = History(plots.HISTORY_COLUMNS)  # a row per logged step
+        self.quality = History(plots.QUALITY_COLUMNS)  # a row per scored epoch
         self.saved_step: int | None = None
         self.stop_requested: int | None = None  # a signal number: stop after the current step
-        self.callbacks = [*default_callbacks(self, progress, evaluate), *callbacks]
+        self.callbacks = list(callbacks)
         self._pending: list[dict[str, Any]] = []
         self._window_start = time.perf_counter()
 
@@ -124,7 +107,6 @@ class Trainer:
         checkpoint), and :class:`~minigan.training.callbacks.Interrupted` after Ctrl-C or SIGTERM, once
         the current step is done and checkpointed.
         """
-        retain_freed_memory()  # no page faults on each step's fresh arrays (minigan/training/memory.py)
         total = self.config.epochs * self.steps_per_epoch
         self.batches.set_epoch(self.epoch, self.step % self.steps_per_epoch)
         self.stop_requested, self._window_start = None, time.perf_counter()
@@ -173,14 +155,14 @@ class Trainer:
         images_per_s = len(values) * self.images_per_step / max(now - self._window_start, 1e-9)
         self._window_start, self._pending = now, []
         first = self.step - len(values) + 1
-        rows = np.column_stack([
+        rows = History(plots.HISTORY_COLUMNS, np.column_stack([
             np.arange(first, self.step + 1),
             (np.arange(first, self.step + 1) - 1) // self.steps_per_epoch + 1,
             values,
             np.full(len(values), images_per_s),
-        ])
+        ]))
         self._call("on_log", rows)
-        self.history.extend(tuple(row) for row in rows.tolist())
+        self.history.extend(rows.array)
 
     @contextmanager
     def sampling(self) -> Iterator[GAN]:
@@ -221,8 +203,8 @@ class Trainer:
             {"generator": gan.opt_g, "discriminator": gan.opt_d},
             meta,
             {
-                "history": np.asarray(self.history, dtype=np.float64).reshape(-1, len(plots.HISTORY_COLUMNS)),
-                "quality": np.asarray(self.quality, dtype=np.float64).reshape(-1, len(plots.QUALITY_COLUMNS)),
+                "history": self.history.array,
+                "quality": self.quality.array,
             },
         )
         return path
@@ -236,11 +218,9 @@ class Trainer:
         ckpt.restore_optimizer("generator", self.gan.opt_g)
         ckpt.restore_optimizer("discriminator", self.gan.opt_d)
         self.step = int(ckpt.meta["step"])
-        self.history = [tuple(row) for row in ckpt.array("history").tolist()]
-        if "array/quality" in ckpt.arrays:
-            quality = ckpt.array("quality")
-            missing = [float("nan")] * (len(plots.QUALITY_COLUMNS) - quality.shape[1])  # older: fewer columns
-            self.quality = [(*row, *missing) for row in quality.tolist()]
+        self.history = History.from_array(plots.HISTORY_COLUMNS, ckpt.array("history"))
+        if "array/quality" in ckpt.arrays:  # older checkpoints: none, or fewer columns
+            self.quality = History.from_array(plots.QUALITY_COLUMNS, ckpt.array("quality"))
         if ckpt.meta.get("rng_state") is not None and backend.get_backend() == ckpt.meta.get("backend"):
             backend.set_rng_state(ckpt.meta["rng_state"])
         else:

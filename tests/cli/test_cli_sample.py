@@ -11,7 +11,7 @@ from PIL import Image
 
 from minigan import backend, models
 from minigan.cli import main
-from minigan.training.trainer import TrainConfig, Trainer, build_gan
+from minigan.training import TrainConfig, Trainer, build_gan, default_callbacks
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,8 @@ def trained(tmp_path_factory):
         epochs=1, batch_size=16, latent_dim=8, seed=1,
     )
     images = np.tanh(np.random.default_rng(0).standard_normal((32, 28, 28, 1))).astype(np.float32)
-    trainer = Trainer(build_gan(config), images, config, out_dir=out, progress=False, log=lambda line: None)
+    trainer = Trainer(build_gan(config), images, config, out_dir=out, log=lambda line: None,
+                      callbacks=default_callbacks(config, out, images, progress=False))
     trainer.fit()
     return trainer, out / "checkpoint.npz"
 

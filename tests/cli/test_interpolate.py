@@ -9,7 +9,7 @@ from PIL import Image
 from minigan import models
 from minigan.cli import main as minigan_main
 from minigan.cli.latent import lerp, slerp
-from minigan.training.trainer import TrainConfig, Trainer, build_gan
+from minigan.training import TrainConfig, Trainer, build_gan, default_callbacks
 
 
 def test_lerp_runs_from_z1_to_z2_in_a_straight_line():
@@ -40,7 +40,8 @@ def ckpt(tmp_path_factory):
                          discriminator=models.spec("dcgan_discriminator", width=1 / 16),
                          latent_dim=8, epochs=1, batch_size=16)
     images = np.tanh(np.random.default_rng(0).standard_normal((16, 28, 28, 1))).astype(np.float32)
-    Trainer(build_gan(config), images, config, out_dir=out, progress=False, log=lambda line: None).fit()
+    Trainer(build_gan(config), images, config, out_dir=out, log=lambda line: None,
+            callbacks=default_callbacks(config, out, images, progress=False)).fit()
     return out / "checkpoint.npz"
 
 

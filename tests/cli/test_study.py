@@ -12,8 +12,7 @@ import pytest
 from minigan import models
 from minigan.cli import study as study_cli
 from minigan.cli import study_runner as study
-from minigan.training import checkpoint
-from minigan.training.trainer import TrainConfig, build_gan
+from minigan.training import TrainConfig, build_gan, checkpoint
 
 
 def tiny_config(**kwargs) -> TrainConfig:

@@ -15,8 +15,7 @@ from minigan.evaluate import (
     conditional_scores,
 )
 from minigan.evaluate.conditional import class_indices
-from minigan.training import checkpoint
-from minigan.training.trainer import TrainConfig
+from minigan.training import TrainConfig, checkpoint
 
 
 def _one_hot_probabilities(predicted, num_classes=10):

@@ -24,8 +24,7 @@ from minigan.evaluate import (
     scores,
 )
 from minigan.evaluate.classifier import check_images
-from minigan.training import checkpoint
-from minigan.training.trainer import TrainConfig
+from minigan.training import TrainConfig, checkpoint
 
 
 def _random_psd(rng, d):

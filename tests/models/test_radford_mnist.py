@@ -21,9 +21,8 @@ from minigan.data.resize import interpolation_matrix, resize_images
 from minigan.evaluate import cache_path, classifier, scores
 from minigan.evaluate.classifier import resized_for_classifier
 from minigan.evaluate.scores import trained_dataset
-from minigan.training import callbacks, checkpoint
+from minigan.training import Trainer, build_gan, callbacks, checkpoint, default_callbacks
 from minigan.training.callbacks.quality import mnist_evaluate
-from minigan.training.trainer import Trainer, build_gan
 
 LOADERS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
 
@@ -227,7 +226,8 @@ def test_eval_every_scores_against_the_test_split_of_the_runs_data(data, monkeyp
     opts = options(data, 32)
     config = RECIPES["dcgan_images"].config({**opts, "eval_every": 1})
 
-    Trainer(build_gan(config), np.zeros((128, 32, 32, 1), np.float32), config, progress=False)
+    Trainer(build_gan(config), np.zeros((128, 32, 32, 1), np.float32), config, callbacks=default_callbacks(config,
+            None, np.zeros((128, 32, 32, 1), np.float32), progress=False))
 
     assert calls == [((32, 32, 1), data)]
 

@@ -13,8 +13,8 @@ from minigan import backend, models
 from minigan.cli import main as minigan_main
 from minigan.cli import train as cli_args
 from minigan.cli.recipes import RECIPES
-from minigan.training import checkpoint
-from minigan.training.trainer import TrainConfig, Trainer, build_gan, class_grid
+from minigan.training import TrainConfig, Trainer, build_gan, checkpoint, default_callbacks
+from minigan.training.callbacks.outputs import class_grid
 
 DATA = os.environ.get("MINIGAN_DATA")
 
@@ -43,8 +43,8 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 
 def make_trainer(config: TrainConfig, data, out_dir=None) -> Trainer:
     images, labels = data
-    return Trainer(build_gan(config), images, config, out_dir=out_dir, progress=False, log=lambda line: None,
-                   labels=labels)
+    return Trainer(build_gan(config), images, config, out_dir=out_dir, log=lambda line: None, labels=labels,
+                   callbacks=default_callbacks(config, out_dir, images, progress=False))
 
 
 class Recorder:
@@ -99,13 +99,15 @@ def test_trainer_requires_labels_exactly_for_conditional_gans(data):
     images, labels = data
     config = cgan_config()
     with pytest.raises(ValueError, match="expected labels"):
-        Trainer(build_gan(config), images, config, progress=False)
+        Trainer(build_gan(config), images, config, callbacks=default_callbacks(config, None, images, progress=False))
     with pytest.raises(ValueError, match=r"expected values in \[0, 2\]"):
-        Trainer(build_gan(config), images, config, progress=False, labels=labels + 1)
+        Trainer(build_gan(config), images, config, labels=labels + 1, callbacks=default_callbacks(config, None,
+                images, progress=False))
     plain = TrainConfig(generator=models.spec("mlp_generator", latent_dim=8, hidden=[4]),
                         discriminator=models.spec("mlp_discriminator", hidden=[4]), latent_dim=8)
     with pytest.raises(ValueError, match="unconditional"):
-        Trainer(build_gan(plain), images, plain, progress=False, labels=labels)
+        Trainer(build_gan(plain), images, plain, labels=labels, callbacks=default_callbacks(plain, None, images,
+                progress=False))
 
 
 def test_build_gan_refuses_networks_of_another_number_of_classes():

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from minigan import models
-from minigan.training import checkpoint
-from minigan.training.trainer import TrainConfig, Trainer, build_gan
+from minigan.training import TrainConfig, Trainer, build_gan, checkpoint, default_callbacks
 
 
 def tiny_config(**overrides) -> TrainConfig:
@@ -43,8 +42,8 @@ class RecordingScorer:
 
 def test_quality_is_scored_every_n_epochs_and_written_plotted_and_checkpointed(images, tmp_path):
     scorer = RecordingScorer()
-    trainer = Trainer(build_gan(tiny_config()), images, tiny_config(), out_dir=tmp_path, progress=False,
-                      log=lambda line: None, evaluate=scorer)
+    trainer = Trainer(build_gan(tiny_config()), images, tiny_config(), out_dir=tmp_path, log=lambda line: None,
+                      callbacks=default_callbacks(tiny_config(), tmp_path, images, progress=False, evaluate=scorer))
     trainer.fit()
     assert len(scorer.calls) == 2  # after epochs 2 and 4
     assert all(c.shape == (24, 28, 28, 1) and c.dtype == np.float32 and np.abs(c).max() <= 1 for c in scorer.calls)
@@ -71,8 +70,9 @@ def test_a_conditional_run_writes_label_accuracy_and_diversity_per_evaluation(im
         figures = RecordingScorer()(samples)
         return {**figures, "label_accuracy": float(labels.mean()) / 10, "diversity": float(samples.std(axis=0).mean())}
 
-    trainer = Trainer(build_gan(config), images, config, out_dir=tmp_path, progress=False, log=lambda line: None,
-                      labels=np.arange(len(images)) % 10, evaluate=scorer)
+    trainer = Trainer(build_gan(config), images, config, out_dir=tmp_path, log=lambda line: None,
+                      labels=np.arange(len(images)) % 10, callbacks=default_callbacks(config, tmp_path, images,
+                                                                                      progress=False, evaluate=scorer))
     trainer.fit()
 
     np.testing.assert_array_equal(seen[0], np.arange(24) % 10)  # the classes in turn
@@ -84,13 +84,15 @@ def test_a_conditional_run_writes_label_accuracy_and_diversity_per_evaluation(im
 
 def test_a_checkpoint_with_the_older_six_quality_columns_resumes_with_nan_label_figures(images, tmp_path):
     first = Trainer(build_gan(tiny_config(epochs=2)), images, tiny_config(epochs=2), out_dir=tmp_path,
-                    progress=False, log=lambda line: None, evaluate=RecordingScorer())
+                    log=lambda line: None, callbacks=default_callbacks(tiny_config(epochs=2), tmp_path, images,
+                                                                       progress=False, evaluate=RecordingScorer()))
     first.fit()
     ckpt = checkpoint.load(tmp_path / "checkpoint.npz")
     ckpt.arrays["array/quality"] = ckpt.array("quality")[:, :6]  # as written before the label columns
 
-    resumed = Trainer(build_gan(tiny_config()), images, tiny_config(), out_dir=tmp_path, progress=False,
-                      log=lambda line: None, evaluate=RecordingScorer())
+    resumed = Trainer(build_gan(tiny_config()), images, tiny_config(), out_dir=tmp_path, log=lambda line: None,
+                      callbacks=default_callbacks(tiny_config(), tmp_path, images, progress=False,
+                                                  evaluate=RecordingScorer()))
     resumed.load_checkpoint(ckpt)
     resumed.fit()
 
@@ -99,14 +101,16 @@ def test_a_checkpoint_with_the_older_six_quality_columns_resumes_with_nan_label_
 
 
 def test_scoring_leaves_the_training_bit_identical_and_resume_keeps_the_figures(images, tmp_path):
-    plain = Trainer(build_gan(tiny_config(eval_every=0)), images, tiny_config(eval_every=0), progress=False,
-                    log=lambda line: None)
+    plain = Trainer(build_gan(tiny_config(eval_every=0)), images, tiny_config(eval_every=0), log=lambda line: None,
+                    callbacks=default_callbacks(tiny_config(eval_every=0), None, images, progress=False))
     plain.fit()
     first = Trainer(build_gan(tiny_config(epochs=2)), images, tiny_config(epochs=2), out_dir=tmp_path,
-                    progress=False, log=lambda line: None, evaluate=RecordingScorer())
+                    log=lambda line: None, callbacks=default_callbacks(tiny_config(epochs=2), tmp_path, images,
+                                                                       progress=False, evaluate=RecordingScorer()))
     first.fit()
-    resumed = Trainer(build_gan(tiny_config()), images, tiny_config(), out_dir=tmp_path, progress=False,
-                      log=lambda line: None, evaluate=RecordingScorer())
+    resumed = Trainer(build_gan(tiny_config()), images, tiny_config(), out_dir=tmp_path, log=lambda line: None,
+                      callbacks=default_callbacks(tiny_config(), tmp_path, images, progress=False,
+                                                  evaluate=RecordingScorer()))
     resumed.load_checkpoint(tmp_path / "checkpoint.npz")
     assert len(resumed.quality) == 1
     resumed.fit()
@@ -123,13 +127,14 @@ def test_default_scorer_refuses_colour_images():
     colour = np.zeros((16, 32, 32, 3), np.float32)
     with pytest.raises(ValueError, match=r"need images \(28, 28, 1\), or square one-channel images \(S, S, 1\) "
                                          r"to resize to 28x28; got \(32, 32, 3\)"):
-        Trainer(build_gan(config), colour, config, progress=False)
+        Trainer(build_gan(config), colour, config, callbacks=default_callbacks(config, None, colour, progress=False))
 
 
 def test_default_scorer_without_a_trained_classifier_says_which_command_to_run(images, tmp_path, monkeypatch):
     monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
     with pytest.raises(ValueError, match="python -m minigan train-classifier"):
-        Trainer(build_gan(tiny_config()), images, tiny_config(), progress=False)
+        Trainer(build_gan(tiny_config()), images, tiny_config(), callbacks=default_callbacks(tiny_config(), None,
+                images, progress=False))
 
 
 def test_eval_every_must_not_be_negative():
@@ -152,8 +157,8 @@ def test_a_conditional_gan_is_scored_with_the_labels_its_samples_were_drawn_for(
         figures = RecordingScorer()(samples)
         return {**figures, "label_accuracy": float(labels.mean()), "diversity": 0.25}
 
-    trainer = Trainer(build_gan(config), images, config, progress=False, log=lines.append,
-                      labels=rng.integers(0, 3, 16), evaluate=scorer)
+    trainer = Trainer(build_gan(config), images, config, log=lines.append, labels=rng.integers(0, 3, 16),
+                      callbacks=default_callbacks(config, None, images, progress=False, evaluate=scorer))
     trainer.fit()
     assert [labels.tolist() for labels in seen] == [[0, 1, 2, 0, 1, 2, 0]] * 2  # class i mod K for sample i
     scored = [line for line in lines if "label accuracy" in line]

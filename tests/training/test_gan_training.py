@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from minigan import backend, losses, models
-from minigan.training import checkpoint
+from minigan.training import TrainConfig, Trainer, build_gan, checkpoint, default_callbacks
 from minigan.training.callbacks import Diverged
-from minigan.training.trainer import TrainConfig, Trainer, build_gan
 
 
 def tiny_config(**overrides) -> TrainConfig:
@@ -37,7 +36,8 @@ def images() -> np.ndarray:
 
 
 def make_trainer(config: TrainConfig, images: np.ndarray, out_dir=None) -> Trainer:
-    return Trainer(build_gan(config), images, config, out_dir=out_dir, progress=False, log=lambda line: None)
+    return Trainer(build_gan(config), images, config, out_dir=out_dir, log=lambda line: None,
+                   callbacks=default_callbacks(config, out_dir, images, progress=False))
 
 
 def weights(trainer: Trainer) -> dict[str, np.ndarray]:
@@ -183,4 +183,5 @@ def test_label_smoothing_sets_the_real_target_to_one_minus_s(images, monkeypatch
 def test_trainer_refuses_images_of_the_wrong_shape():
     config = tiny_config()
     with pytest.raises(ValueError, match=r"expected images \(N, 28, 28, 1\), got \(64, 32, 32, 3\)"):
-        Trainer(build_gan(config), np.zeros((64, 32, 32, 3), np.float32), config, progress=False)
+        Trainer(build_gan(config), np.zeros((64, 32, 32, 3), np.float32), config, callbacks=default_callbacks(config,
+                None, np.zeros((64, 32, 32, 3), np.float32), progress=False))

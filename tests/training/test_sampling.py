@@ -7,8 +7,7 @@ import pytest
 
 from minigan import models
 from minigan.cli.evaluate import sample_checkpoint
-from minigan.training import sampling
-from minigan.training.trainer import TrainConfig, Trainer, build_gan
+from minigan.training import TrainConfig, Trainer, build_gan, default_callbacks, sampling
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +20,8 @@ def conditional_checkpoint(tmp_path_factory):
     )
     images = np.tanh(np.random.default_rng(0).standard_normal((16, 28, 28, 1))).astype(np.float32)
     labels = np.arange(16) % 10
-    Trainer(build_gan(config), images, config, out_dir=out, progress=False, log=lambda line: None,
-            labels=labels).fit()
+    Trainer(build_gan(config), images, config, out_dir=out, log=lambda line: None, labels=labels,
+            callbacks=default_callbacks(config, out, images, progress=False)).fit()
     return out / "checkpoint.npz"
 
 

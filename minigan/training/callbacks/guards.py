@@ -12,6 +12,7 @@ from minigan.training.callbacks.base import Callback
 
 if TYPE_CHECKING:
     from minigan.training.distributed import Communicator
+    from minigan.training.history import History
     from minigan.training.trainer import Trainer
 
 
@@ -33,11 +34,12 @@ class DivergenceGuard(Callback):
     First in the default callbacks, so nothing after it (grids, checkpoints) sees the bad step.
     """
 
-    def on_log(self, trainer: Trainer, rows: np.ndarray) -> None:
-        bad = ~np.isfinite(rows).all(axis=1)
+    def on_log(self, trainer: Trainer, rows: History) -> None:
+        bad = ~np.isfinite(rows.array).all(axis=1)
         if not bad.any():
             return
-        step, _, d_loss, g_loss = rows[int(np.argmax(bad))][:4]
+        first = int(np.argmax(bad))
+        step, d_loss, g_loss = rows["step"][first], rows["d_loss"][first], rows["g_loss"][first]
         kept = (
             f"the last good checkpoint {trainer.checkpoint_path} (step {trainer.saved_step}) is kept"
             if trainer.saved_step is not None and trainer.checkpoint_path is not None

@@ -12,13 +12,28 @@ from minigan.training import plots
 from minigan.training.callbacks.base import Callback
 
 if TYPE_CHECKING:
+    from minigan.training.config import TrainConfig
     from minigan.training.trainer import Trainer
+
+
+def fixed_noise(config: TrainConfig) -> np.ndarray:
+    """The noise batch of the sample grids, the same in every epoch (and after resume)."""
+    rng = np.random.default_rng([config.seed, 1])
+    return rng.standard_normal((config.num_samples, config.latent_dim)).astype(backend.floatx())
+
+
+def class_grid(config: TrainConfig) -> tuple[np.ndarray, np.ndarray, int]:
+    """The sample grid of a conditional GAN: row k shows class k for ``columns`` noise vectors
+    (the first rows of :func:`fixed_noise`, the same in every row). Returns ``(z, y_onehot,
+    columns)`` with ``columns = max(1, num_samples // num_classes)``."""
+    k = config.num_classes
+    columns = max(1, config.num_samples // k)
+    z = np.tile(fixed_noise(config)[:columns], (k, 1))
+    return z, backend.one_hot(np.repeat(np.arange(k), columns), k), columns
 
 
 def sample_images(trainer: Trainer) -> tuple[Any, int | None]:
     """G(fixed noise) in inference mode, and the grid's columns (one class per row when conditional)."""
-    from minigan.training.trainer import class_grid, fixed_noise
-
     with trainer.sampling() as gan:
         if gan.num_classes is None:
             return gan.generate(backend.as_array(fixed_noise(trainer.config))), None
@@ -49,9 +64,7 @@ class HistoryFiles(Callback):
         self.folder = Path(folder)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int) -> None:
-        history = np.asarray(trainer.history, dtype=np.float64)
-        plots.save_history_csv(history, self.folder / "history.csv")
-        quality = np.asarray(trainer.quality, dtype=np.float64).reshape(-1, len(plots.QUALITY_COLUMNS))
-        if len(quality):
-            plots.save_history_csv(quality, self.folder / "quality.csv", plots.QUALITY_COLUMNS)
-        plots.plot_history(history, self.folder / "losses.png", quality)
+        plots.save_history_csv(trainer.history, self.folder / "history.csv")
+        if len(trainer.quality):
+            plots.save_history_csv(trainer.quality, self.folder / "quality.csv")
+        plots.plot_history(trainer.history, self.folder / "losses.png", trainer.quality)

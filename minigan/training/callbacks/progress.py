@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from tqdm import tqdm
 
 from minigan.training.callbacks.base import Callback
 
 if TYPE_CHECKING:
+    from minigan.training.history import History
     from minigan.training.trainer import Trainer
 
 ESTIMATE_STEPS = 10  # steps timed (after the first, which includes warm-up) for the run's time estimate
@@ -57,20 +57,21 @@ class Progress(Callback):
                 f"should take about {duration(per_step * left)}"
             )
 
-    def on_log(self, trainer: Trainer, rows: np.ndarray) -> None:
+    def on_log(self, trainer: Trainer, rows: History) -> None:
         if self.bar is not None:
-            d_loss, g_loss, d_x, d_g_z, images_per_s = rows[-1, 2:]
-            self.bar.set_postfix_str(f"d_loss {d_loss:.3f} g_loss {g_loss:.3f} D(x) {d_x:.2f} D(G(z)) {d_g_z:.2f} "
-                                     f"{images_per_s:.0f} img/s")
+            last = dict(zip(rows.columns, rows[-1], strict=True))
+            self.bar.set_postfix_str(f"d_loss {last['d_loss']:.3f} g_loss {last['g_loss']:.3f} D(x) {last['d_x']:.2f} "
+                                     f"D(G(z)) {last['d_g_z']:.2f} {last['images_per_s']:.0f} img/s")
 
     def on_epoch_end(self, trainer: Trainer, epoch: int) -> None:
         self.close(trainer)
-        rows = np.asarray([r for r in trainer.history if r[1] == epoch])
+        rows = trainer.history.where("epoch", epoch)
         if len(rows):
-            mean = rows[:, 2:].mean(axis=0)
+            mean = {name: rows[name].mean() for name in ("d_loss", "g_loss", "d_x", "d_g_z", "images_per_s")}
             trainer.log(
-                f"epoch {epoch}/{trainer.config.epochs}: d_loss {mean[0]:.4f} g_loss {mean[1]:.4f} "
-                f"D(x) {mean[2]:.3f} D(G(z)) {mean[3]:.3f} {mean[4]:.0f} img/s (step {trainer.step})"
+                f"epoch {epoch}/{trainer.config.epochs}: d_loss {mean['d_loss']:.4f} g_loss {mean['g_loss']:.4f} "
+                f"D(x) {mean['d_x']:.3f} D(G(z)) {mean['d_g_z']:.3f} {mean['images_per_s']:.0f} img/s "
+                f"(step {trainer.step})"
             )
 
     def close(self, trainer: Trainer) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from minigan.training import plots
 from minigan.training.callbacks.base import Callback
 from minigan.training.callbacks.outputs import sample_images
 
 if TYPE_CHECKING:
+    from minigan.training.history import History
     from minigan.training.trainer import Trainer
 
 #: TensorBoard tag of each logged figure (columns 2-6 of HISTORY_COLUMNS) and of each quality score.
@@ -37,18 +36,17 @@ class TensorBoard(Callback):
     def on_fit_start(self, trainer: Trainer) -> None:
         self.writer = self._writer_class(str(self.logdir))
 
-    def on_log(self, trainer: Trainer, rows: np.ndarray) -> None:
-        columns = plots.HISTORY_COLUMNS
-        for row in rows:
-            for name, tag in SCALARS.items():
-                self.writer.add_scalar(tag, float(row[columns.index(name)]), int(row[0]))
+    def on_log(self, trainer: Trainer, rows: History) -> None:
+        for name, tag in SCALARS.items():
+            for step, value in zip(rows["step"], rows[name], strict=True):
+                self.writer.add_scalar(tag, float(value), int(step))
 
     def on_epoch_end(self, trainer: Trainer, epoch: int) -> None:
         images, columns = sample_images(trainer)
         self.writer.add_image("samples", plots.image_grid(images, columns), trainer.step, dataformats=
                               "HW" if images.shape[-1] == 1 else "HWC")
-        if trainer.quality and trainer.quality[-1][1] == epoch:
-            row = dict(zip(plots.QUALITY_COLUMNS, trainer.quality[-1], strict=True))
+        if len(trainer.quality) and trainer.quality[-1][trainer.quality.columns.index("epoch")] == epoch:
+            row = dict(zip(trainer.quality.columns, trainer.quality[-1], strict=True))
             for name, tag in QUALITY.items():
                 self.writer.add_scalar(tag, float(row[name]), trainer.step)
         self.writer.flush()
