@@ -62,8 +62,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--gemm-size", type=int, default=2048, help="side of the square GEMM for the peak")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.add_argument("--system-malloc", action="store_true",
-                   help="keep the C library's default malloc policy (Trainer.fit, and by default this "
-                        "benchmark, call minigan.training.memory.retain_freed_memory())")
+                   help="keep the C library's default malloc policy (by default this benchmark calls "
+                        "minigan.training.memory.retain_freed_memory(), as the train command's --retain-memory does)")
     p.add_argument("--memory-probe", type=int, default=0, help=argparse.SUPPRESS)  # child process: batch
     return p.parse_args(argv)
 
@@ -402,7 +402,7 @@ def zoo(batches: list[int]) -> None:
 
 
 def main() -> None:
-    retained = not ARGS.system_malloc and retain_freed_memory()  # as Trainer.fit does
+    retained = not ARGS.system_malloc and retain_freed_memory()  # as the train command's --retain-memory does
     if ARGS.backend == "cupy":
         minigan.set_backend("cupy")
     if ARGS.memory_probe:
@@ -415,7 +415,7 @@ def main() -> None:
     print(f"minigan {what} step benchmark: backend {ARGS.backend}, float32, {ARGS.threads} threads, "
           f"numpy {np.__version__}")
     print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
-    print("malloc: " + ("freed memory retained (minigan.training.memory.retain_freed_memory, as Trainer.fit; "
+    print("malloc: " + ("freed memory retained (minigan.training.memory.retain_freed_memory, as --retain-memory; "
                         "PyTorch runs in this process too)" if retained else "the C library's default policy"))
     if ARGS.zoo:
         zoo(batches)
