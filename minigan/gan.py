@@ -7,6 +7,7 @@ One step (the order of the PyTorch DCGAN example; each training forward has its 
         D(x)        -> real loss  -> D.backward(input_grad=False)
         G(z)        -> fake (training mode; G.discard() unless it is the last D step)
         D(fake)     -> fake loss  -> D.backward(input_grad=False)
+        penalties (gp_weight, r1_gamma): their parameter gradients added to D's
         Adam D step; with clip c: every D parameter clamped to [-c, c]
     G step (g_steps times; the first reuses the last fake, later ones draw a new z):
         D.trainable = False                                    (no D parameter gradients)
@@ -21,6 +22,14 @@ The loss pairs (:data:`GAN_OBJECTIVES`; ``x`` real, ``s`` the label smoothing, D
     wasserstein      mean D(G(z)) - mean D(x)                       -mean D(G(z))
     least-squares    0.5 mean (D(x) - (1 - s))^2 + 0.5 mean D(G(z))^2   0.5 mean (D(G(z)) - 1)^2
 
+Gradient penalties (:func:`minigan.penalties.gradient_penalty`, ``P = w mean_i (||grad_x D(x_i)|| - c)^2``),
+each D update, after both backward passes::
+
+    WGAN-GP (gp_weight = lambda):  w = lambda, c = 1, at interpolates e x + (1 - e) G(z), e ~ U[0, 1)
+                                   one per image, drawn from the GAN's noise generator
+    R1 (r1_gamma = gamma):         w = gamma / 2 * k, c = 0, at the real batch x, on the D updates
+                                   whose index opt_d.t is a multiple of k = r1_every (lazy R1)
+
 Conditional GANs (``num_classes=K``): G takes ``[z, y]`` and D ``[images, y]`` with y one-hot
 (N, K). Real batches come with their labels; fakes get labels drawn uniformly over the K
 classes (after their z), the same y in D(fake) as in G(z, y). In the G step D.backward returns
@@ -28,10 +37,12 @@ classes (after their z), the same y in D(fake) as in G(z, y). In the G step D.ba
 the D step) and of G that no gradient with respect to the images, z or y is wanted, so the
 first convolution skips its col2im and the first Dense its ``dy K^T``.
 
-Reported per step: d_loss, g_loss, and D's mean output on the real and on the fake batch of the
-last D step, d_x and d_g_z: for the cross-entropy losses the mean probability ``sigmoid`` (D(x)
-near 1, D(G(z)) near 0: D winning), for the others the mean raw output (a critic's score, in
-no fixed range: ``d_x - d_g_z`` is the critic's estimate of the Wasserstein distance).
+Reported per step: d_loss (without penalties), g_loss, and D's mean output on the real and on the
+fake batch of the last D step, d_x and d_g_z: for the cross-entropy losses the mean probability
+``sigmoid`` (D(x) near 1, D(G(z)) near 0: D winning), for the others the mean raw output (a
+critic's score, in no fixed range: ``d_x - d_g_z`` is the critic's estimate of the Wasserstein
+distance). With a penalty, also ``penalty``: the penalties of the last D update (0 where lazy R1
+skipped it).
 :class:`minigan.training.trainer.Trainer` runs the epochs around :meth:`GAN.train_step`.
 """
 
@@ -41,7 +52,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from minigan import backend, losses, optim
+from minigan import backend, losses, optim, penalties
 from minigan.nn import Layer
 
 LossFn = Callable[[Any], tuple[Any, Any]]
@@ -102,7 +113,9 @@ class GAN:
     ``generator``: z (N, latent_dim) -> images (N, H, W, C); ``discriminator``: images -> logits (N, 1).
     With ``num_classes`` (conditional): ``generator([z, y])`` and ``discriminator([images, y])``,
     y one-hot (N, num_classes). ``loss`` names one of :data:`GAN_OBJECTIVES`; ``clip > 0``
-    clamps D's parameters to [-clip, clip] after each D update (0: never).
+    clamps D's parameters to [-clip, clip] after each D update (0: never). ``gp_weight`` (WGAN-GP's
+    lambda) and ``r1_gamma`` / ``r1_every`` (R1, lazy every k D updates) add gradient penalties
+    (0: none); they need an unconditional D of the layers :data:`minigan.penalties.SUPPORTED`.
 
     Data-parallel training (:func:`minigan.training.data_parallel.share_noise`) sets ``noise_rng``, a
     generator every process draws the same numbers from, and ``shard = (rank, size)``: each fake
@@ -124,6 +137,9 @@ class GAN:
         g_steps: int = 1,
         num_classes: int | None = None,
         clip: float = 0.0,
+        gp_weight: float = 0.0,
+        r1_gamma: float = 0.0,
+        r1_every: int = 1,
     ) -> None:
         if num_classes is not None and int(num_classes) < 2:
             raise ValueError(f"GAN: expected num_classes >= 2 (or None), got {num_classes}")
@@ -138,12 +154,22 @@ class GAN:
             raise ValueError(f"GAN: expected clip >= 0 (0: no weight clipping), got {clip!r}")
         if d_steps < 1 or g_steps < 1:
             raise ValueError(f"GAN: expected d_steps >= 1 and g_steps >= 1, got {d_steps} and {g_steps}")
+        if not (gp_weight >= 0 and r1_gamma >= 0 and int(r1_every) == r1_every >= 1):
+            raise ValueError(f"GAN: expected gp_weight >= 0, r1_gamma >= 0 and a whole r1_every >= 1, got "
+                             f"{gp_weight!r}, {r1_gamma!r} and {r1_every!r}")
+        if gp_weight or r1_gamma:
+            if num_classes is not None:
+                raise ValueError("GAN: gradient penalties (gp_weight, r1_gamma) need an unconditional critic: "
+                                 "gradient_penalty takes one input array, not [images, labels]; "
+                                 f"got num_classes={num_classes}")
+            penalties.critic_layers(discriminator)  # a ValueError naming any layer without a second order
         self.generator, self.discriminator = generator, discriminator
         self.opt_g, self.opt_d = opt_g, opt_d
         self.latent_dim = int(latent_dim)
         self.loss = loss
         self.objective = GAN_OBJECTIVES[loss]
         self.clip = float(clip)
+        self.gp_weight, self.r1_gamma, self.r1_every = float(gp_weight), float(r1_gamma), int(r1_every)
         self.label_smoothing = float(label_smoothing)
         self.d_steps, self.g_steps = int(d_steps), int(g_steps)
         self.num_classes = None if num_classes is None else int(num_classes)
@@ -180,6 +206,16 @@ class GAN:
             for i in range(0, len(z), batch_size)
         ]
         return xp.concatenate(chunks)
+
+    def _penalize(self, real: Any, fake: Any) -> Any:
+        """Add the gradient penalties' parameter gradients to D's grads; return their sum (0-d)."""
+        D, total = self.discriminator, backend.get_array_module(real).zeros((), dtype=real.dtype)
+        if self.gp_weight:
+            points = penalties.interpolates(real, fake, self._rng())
+            total = total + penalties.gradient_penalty(D, points, self.gp_weight, center=1.0)
+        if self.r1_gamma and self.opt_d.t % self.r1_every == 0:
+            total = total + penalties.gradient_penalty(D, real, self.r1_gamma / 2 * self.r1_every, center=0.0)
+        return total
 
     def _clip_discriminator(self) -> None:
         """Clamp every D parameter to [-clip, clip] in place (the WGAN of Arjovsky et al. 2017)."""
@@ -219,6 +255,8 @@ class GAN:
             logits_fake = D.forward(self._inputs(fake, y_fake))
             loss_fake, dlogits = objective.fake(logits_fake)
             D.backward(dlogits, input_grad=False)
+            if self.gp_weight or self.r1_gamma:
+                penalty = self._penalize(real, fake)
             self.opt_d.step()
             if self.clip:
                 self._clip_discriminator()
@@ -227,6 +265,8 @@ class GAN:
             "d_x": _mean_output(logits_real, objective.probabilities),
             "d_g_z": _mean_output(logits_fake, objective.probabilities),
         }
+        if self.gp_weight or self.r1_gamma:
+            stats["penalty"] = penalty
         D.trainable = False
         try:
             for j in range(self.g_steps):

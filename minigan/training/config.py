@@ -52,6 +52,11 @@ class TrainConfig:
     clip: float = setting(0.0, "clamp D's parameters to [-c, c] after each D update (the WGAN of 2017's weight "
                                "clipping, with --loss wasserstein; 0: never)", low=0)
     label_smoothing: float = setting(0.0, "one-sided: real targets are 1 - s", low=0, high=1)
+    gp_weight: float = setting(0.0, "WGAN-GP's lambda: each D update adds lambda mean (||grad D(x^)|| - 1)^2 on "
+                                    "random interpolates x^ of real and fake images (0: none; 10 is usual)", low=0)
+    r1_gamma: float = setting(0.0, "R1's gamma: D updates add gamma/2 mean ||grad D(x)||^2 on the real images "
+                                   "(0: none)", low=0)
+    r1_every: int = setting(1, "lazy R1: the R1 penalty on every k-th D update only, weighted k times", low=1)
     ema: float = setting(0.0, "decay of an exponential moving average of G's weights, used for samples, "
                               "scores and checkpoints (0: none; 0.999 is usual)", low=0, high=1)
     seed: int = setting(0, "seed of weights, noise, labels, dropout and batch order", low=0)
@@ -74,7 +79,8 @@ class TrainConfig:
 
     def gan_options(self) -> dict[str, Any]:
         """The :class:`~minigan.gan.GAN`'s own arguments (all but the networks and their optimizers)."""
-        names = ("latent_dim", "loss", "label_smoothing", "d_steps", "g_steps", "num_classes", "clip")
+        names = ("latent_dim", "loss", "label_smoothing", "d_steps", "g_steps", "num_classes", "clip", "gp_weight",
+                 "r1_gamma", "r1_every")
         return {name: getattr(self, name) for name in names}
 
     @classmethod
