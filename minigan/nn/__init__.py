@@ -4,6 +4,7 @@ from minigan.nn.activations import LeakyReLU, ReLU, Sigmoid, Tanh
 from minigan.nn.conv import Conv2D, Conv2DTranspose
 from minigan.nn.dense import Dense
 from minigan.nn.dropout import Dropout
+from minigan.nn.flat import FlatParameters, flatten_parameters
 from minigan.nn.layer import Layer
 from minigan.nn.merge import Concatenate, Parallel
 from minigan.nn.normalization import BatchNormalization
@@ -19,6 +20,7 @@ __all__ = [
     "Conv2DTranspose",
     "Dense",
     "Dropout",
+    "FlatParameters",
     "Flatten",
     "Layer",
     "LeakyReLU",
@@ -30,4 +32,5 @@ __all__ = [
     "SpectralNormalization",
     "SyncBatchNormalization",
     "Tanh",
+    "flatten_parameters",
 ]
