@@ -123,6 +123,18 @@ def test_a_training_step_uses_only_names_cupy_provides(standin):
     assert "cupy.sqrt" in standin and "cupy.log1p" in standin
 
 
+def test_the_gradient_penalty_and_spectral_normalization_use_only_names_cupy_provides(standin):
+    from minigan.penalties import gradient_penalty, interpolates
+
+    critic = nn.Sequential([nn.SpectralNormalization(nn.Conv2D(2, 3, strides=2, padding="same")), nn.LeakyReLU(),
+                            nn.SpectralNormalization(nn.Conv2DTranspose(2, 3, strides=2, padding="same")), nn.ReLU(),
+                            nn.Dropout(0.3), nn.Flatten(), nn.SpectralNormalization(nn.Dense(1))])
+    real, fake = np.ones((2, 4, 4, 1), np.float32), np.zeros((2, 4, 4, 1), np.float32)
+    critic.backward(np.ones_like(critic.forward(real)), input_grad=False)
+    gradient_penalty(critic, interpolates(real, fake), 10.0, 1.0)
+    assert {"cupy.moveaxis", "cupy.outer", "cupy.vdot", "cupy.where", "cupy.einsum"} <= standin
+
+
 def test_the_communicators_use_only_names_cupy_provides():
     """minigan.training.distributed's CuPy and NCCL calls exist in the installed CuPy. NCCL's names are
     read from CuPy's compiled NCCL module, which loads only where libnccl is installed."""
