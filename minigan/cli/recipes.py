@@ -41,7 +41,10 @@ SYNC_BN = Setting("sync_bn", False, "with --distributed: BatchNorm statistics ov
                   "(default: each process's own rows)", stored=False)
 RETAIN_MEMORY = Setting("retain_memory", False, "keep freed memory in the process instead of returning it to the "
                         "system (glibc's malloc; fewer page faults, a few percent faster steps on Linux)", stored=False)
-INVOCATION = (DATA_DIR, OUT, BACKEND, TENSORBOARD, DISTRIBUTED, SYNC_BN, RETAIN_MEMORY)
+FLAT_ADAM = Setting("flat_adam", False, "Adam over one buffer holding all of a network's parameters (optim.FlatAdam: "
+                    "the same numbers, one array operation per formula instead of one per parameter array)",
+                    stored=False)
+INVOCATION = (DATA_DIR, OUT, BACKEND, TENSORBOARD, DISTRIBUTED, SYNC_BN, RETAIN_MEMORY, FLAT_ADAM)
 
 #: Settings shared by recipes.
 WIDTH = Setting("width", 1.0, "multiplier of every hidden layer size (1 = the full model)", low=0, low_open=True)

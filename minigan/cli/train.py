@@ -16,19 +16,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from minigan import backend
+from minigan import backend, optim
 from minigan.cli.recipes import RECIPES, Options, Recipe, stored_options
 from minigan.data import ImageFolder
+from minigan.gan import GAN
 from minigan.training import Trainer, build_gan, checkpoint, default_callbacks
 from minigan.training.callbacks import Diverged, Interrupted
-from minigan.training.data_parallel import distribute
+from minigan.training.data_parallel import AllreduceOptimizer, distribute
 from minigan.training.distributed import Communicator, DistributedError, get_communicator
 from minigan.training.memory import retain_freed_memory
 from minigan.training.run_dir import RunLock
 from minigan.training.settings import POSITIVE, POSITIVE_INT, Setting, number
 
 __all__ = ["POSITIVE", "POSITIVE_INT", "Compose", "build_parser", "main", "main_with_recipe", "number", "resolve",
-           "standard_run"]
+           "standard_run", "use_flat_adam"]
 
 
 def _add(parser: argparse.ArgumentParser, s: Setting, recipe: Recipe, defaults: Options) -> None:
@@ -102,6 +103,20 @@ def standard_run(recipe: Recipe, options: Options, comm: Communicator, progress:
     return Trainer(gan, images, config, out_dir=out, callbacks=callbacks, labels=labels, communicator=comm)
 
 
+def use_flat_adam(gan: GAN) -> None:
+    """``--flat-adam``: each Adam of the GAN (inside a data-parallel wrapper too) becomes a
+    :class:`~minigan.optim.FlatAdam` with its settings, step count and moments."""
+    for name in ("opt_g", "opt_d"):
+        wrapper = getattr(gan, name)
+        owner, attribute = (wrapper, "optimizer") if isinstance(wrapper, AllreduceOptimizer) else (gan, name)
+        adam = getattr(owner, attribute)
+        if isinstance(adam, optim.FlatAdam):
+            continue
+        if type(adam) is not optim.Adam:
+            raise ValueError(f"--flat-adam: expected the run's {name} to be an optim.Adam, got {type(adam).__name__}")
+        setattr(owner, attribute, optim.FlatAdam.from_adam(adam))
+
+
 #: How a command line turns its options into a run (:func:`standard_run`, or a script's own).
 Compose = Callable[[Recipe, Options, Communicator, bool], Trainer]
 
@@ -137,6 +152,8 @@ def main(recipe: Recipe, argv: list[str] | None = None, prog: str | None = None,
         if options["retain_memory"]:
             retain_freed_memory()
         trainer = compose(recipe, options, comm, not args.no_progress)
+        if options["flat_adam"]:
+            use_flat_adam(trainer.gan)
         if stored_ckpt is not None:
             trainer.load_checkpoint(stored_ckpt)
     except (ValueError, OSError, ImportError, backend.BackendError) as exc:  # DataError, CheckpointError: ValueErrors
