@@ -282,3 +282,18 @@ def test_second_order_methods_need_a_pending_training_forward():
     layer.forward(np.ones((1, 3), np.float32), training=False)
     with pytest.raises(RuntimeError, match=r"dense: input_gradient\(\) needs a forward"):
         layer.input_gradient(np.ones((1, 2), np.float32))
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        (nn.Tanh(), r"tanh \(Tanh\): no tangent \(second-order\) pass is derived for it"),
+        (nn.BatchNormalization(), r"batch_normalization \(BatchNormalization\): its batch statistics couple"),
+    ],
+)
+def test_a_layer_without_a_derived_second_order_raises_not_implemented_naming_it(layer, message):
+    x = np.ones((2, 3), np.float32)
+    layer.forward(x)
+    for call in (lambda: layer.tangent(x), lambda: layer.input_gradient(x)):
+        with pytest.raises(NotImplementedError, match=message):
+            call()
