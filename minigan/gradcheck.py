@@ -10,7 +10,9 @@ worst absolute error is below ``atol`` (1e-7): that is finite-difference noise, 
 there is where the true gradient is exactly zero (a bias just before BatchNormalization).
 
 Run checks in float64 (the tolerance 1e-6 is meaningless in float32) with the random
-generator re-seeded before every forward pass, so that dropout draws the same mask each time.
+generator re-seeded before every forward pass, so that dropout draws the same mask each time,
+and (:func:`check_layer`) the layer's ``state`` put back, so that a spectral normalization's
+``u`` is the one the backward held.
 
 Use :func:`check_layer` for one layer (it differentiates ``L = sum(y * r)`` for a fixed
 random ``r``) and :func:`check_gradients` for anything else (a whole GAN and its loss).
@@ -138,6 +140,7 @@ def check_layer(
     if not layer.built:
         with backend.default_float("float64"):
             layer.build_for(x.shape[1:])  # before seeding: initialisers draw from the generator too
+    state = {key: value.copy() for key, value in layer.state.items()}
     backend.seed(seed)
     y = layer.forward(x, training)
     r = xp.asarray(np.random.default_rng(seed + 1).standard_normal(y.shape))
@@ -145,7 +148,9 @@ def check_layer(
     analytic = {"x": layer.backward(r), **{name: g.copy() for name, g in layer.grads.items()}}
 
     def loss() -> float:
-        backend.seed(seed)  # the same dropout mask as the differentiated forward above
+        backend.seed(seed)  # the same dropout mask as the differentiated forward above ...
+        for key, value in state.items():
+            layer.state[key][...] = value  # ... and the same state (SpectralNormalization's u)
         value = float((layer.forward(x, training) * r).sum())
         layer.discard()
         return value
