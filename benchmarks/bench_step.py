@@ -7,6 +7,7 @@ Usage::
     python benchmarks/bench_step.py --zoo                # one table: every model at batch 64 and 128
     python benchmarks/bench_step.py --backend cupy       # the same on a GPU
     python benchmarks/bench_step.py --steps 20 --no-torch
+    python benchmarks/bench_step.py --zoo --against flat-adam  # Adam against FlatAdam, interleaved
 
 Models (minigan.models' builders with their defaults, float32, z of 100): ``dcgan`` (the
 TensorFlow DCGAN tutorial's, MNIST), ``mlp`` (Goodfellow et al.'s fully connected GAN),
@@ -29,6 +30,8 @@ threads, interleaved with minigan's, and the ratio (the median of the ratios of 
 steps timed together: at least ``--steps`` of them, more until minigan's add up to
 ``--min-seconds``); and the peak memory (ru_maxrss) of a process that runs training steps.
 ``--zoo`` prints the step, images/s, PyTorch ratio and peak memory of every model in one table.
+``--flat-adam`` times minigan with :class:`minigan.optim.FlatAdam`; ``--against flat-adam`` pairs
+minigan with Adam against minigan with FlatAdam instead of PyTorch (the ratio: Adam / FlatAdam).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
     p.add_argument("--model", choices=MODEL_NAMES, default="dcgan", help="the network of the zoo to time")
     p.add_argument("--zoo", action="store_true", help="every model, one table (default batches 64,128)")
+    p.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated: the models of --zoo's table")
     p.add_argument("--batches", default=None, help="comma-separated batch sizes (first: per-layer table); "
                                                    "default 256,64, or 64,128 with --zoo")
     p.add_argument("--steps", type=int, default=12, help="timed steps per batch size, at least (median reported)")
@@ -61,6 +65,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--layer-repeats", type=int, default=7, help="timed forward/backward calls per layer")
     p.add_argument("--gemm-size", type=int, default=2048, help="side of the square GEMM for the peak")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    p.add_argument("--flat-adam", action="store_true", help="minigan's optimizers: FlatAdam (one buffer) for Adam")
+    p.add_argument("--against", choices=("torch", "flat-adam"), default="torch",
+                   help="the engine each minigan step is paired with: PyTorch, or minigan with FlatAdam")
     p.add_argument("--system-malloc", action="store_true",
                    help="keep the C library's default malloc policy (by default this benchmark calls "
                         "minigan.training.memory.retain_freed_memory(), as the train command's --retain-memory does)")
@@ -104,13 +111,14 @@ def build_models(model: str) -> tuple[Any, Any]:
 
 
 class MiniganGAN:
-    """The two models, their Adam optimizers (lr 1e-4) and one training step (as minigan.gan's)."""
+    """The two models, their Adam (or FlatAdam) optimizers (lr 1e-4) and one training step (as minigan.gan's)."""
 
-    def __init__(self, model: str, batch: int) -> None:
+    def __init__(self, model: str, batch: int, flat_adam: bool = False) -> None:
         backend.seed(0)
         self.G, self.D = build_models(model)
-        self.opt_g = optim.Adam(self.G, lr=1e-4)
-        self.opt_d = optim.Adam(self.D, lr=1e-4)
+        adam = optim.FlatAdam if flat_adam else optim.Adam
+        self.opt_g = adam(self.G, lr=1e-4)
+        self.opt_d = adam(self.D, lr=1e-4)
         self.batch, image_shape, self.classes = batch, ZOO[model][2], ZOO[model][3]
         self.real = backend.rng().random((batch, *image_shape), dtype=backend.floatx()) * 2 - 1
         self.labels = None if self.classes is None else backend.xp().eye(self.classes, dtype=backend.floatx())[
@@ -135,6 +143,9 @@ class MiniganGAN:
         self.opt_g.step()
         D.trainable = True
         return loss_g
+
+    def synchronize(self) -> None:
+        synchronize()
 
 
 # -- FLOPs from the layer shapes ------------------------------------------------------------
@@ -275,7 +286,7 @@ def max_rss_mib() -> float:
 
 def memory_probe(name: str, batch: int) -> None:
     """Child process: resident memory after building, and after a few training steps."""
-    model = MiniganGAN(name, batch)
+    model = MiniganGAN(name, batch, ARGS.flat_adam)
     before = max_rss_mib()
     for _ in range(3):
         model.step()
@@ -286,6 +297,7 @@ def memory_probe(name: str, batch: int) -> None:
 def probe_memory(name: str, batch: int) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--memory-probe", str(batch), "--model", name, "--backend", ARGS.backend]
     cmd += ["--threads", str(ARGS.threads)] + (["--system-malloc"] if ARGS.system_malloc else [])
+    cmd += ["--flat-adam"] if ARGS.flat_adam else []
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -307,12 +319,20 @@ def torch_model(name: str, batch: int) -> Any:
     return TorchGAN(name, batch, threads=ARGS.threads, device=device)
 
 
+def reference_model(name: str, batch: int) -> Any:
+    """The engine paired with minigan's steps: PyTorch (or None), or minigan with FlatAdam (``--against``)."""
+    return MiniganGAN(name, batch, flat_adam=True) if ARGS.against == "flat-adam" else torch_model(name, batch)
+
+
+REFERENCE = "FlatAdam" if ARGS.against == "flat-adam" else "PyTorch"
+
+
 # -- the report ---------------------------------------------------------------------------------
 def time_steps(name: str, batch: int, peak: float) -> tuple[float, float | None, float | None, float]:
     """(minigan's median step, PyTorch's or None, the median of the pairs' ratios minigan / PyTorch or
     None, the best GEMM peak seen meanwhile), interleaved: at least ``--steps`` pairs, and more until
     minigan's timed steps add up to ``--min-seconds`` (a fast model's medians need many steps)."""
-    ours, ref = MiniganGAN(name, batch), torch_model(name, batch)
+    ours, ref = MiniganGAN(name, batch, ARGS.flat_adam), reference_model(name, batch)
     for _ in range(ARGS.warmup):
         ours.step()
         if ref is not None:
@@ -374,9 +394,9 @@ def report(name: str, batches: list[int]) -> None:
         print(f"  {'':>11}GEMM peak for this ratio: {step_peak:.1f} GFLOP/s (the best of the first "
               f"measurement and one {ARGS.gemm_size}^3 product after each step)")
         if torch_step is not None:
-            print(f"  {'':>11}PyTorch {torch_step * 1e3:8.1f} ms  {batch / torch_step:8.0f} images/s  "
-                  f"ratio minigan / PyTorch {ratio:4.2f}")
-    if ARGS.no_torch or torch_model(name, 1) is None:
+            print(f"  {'':>11}{REFERENCE} {torch_step * 1e3:8.1f} ms  {batch / torch_step:8.0f} images/s  "
+                  f"ratio minigan / {REFERENCE} {ratio:4.2f}")
+    if ARGS.against == "torch" and (ARGS.no_torch or torch_model(name, 1) is None):
         print("  (PyTorch not timed: not installed, --no-torch, or no CUDA PyTorch for --backend cupy)")
 
     print("\npeak memory (ru_maxrss of a fresh process building the models and running 3 steps):")
@@ -386,12 +406,13 @@ def report(name: str, batches: list[int]) -> None:
 
 def zoo(batches: list[int]) -> None:
     """One table: every model's step, images/s, PyTorch ratio and peak memory at each batch size."""
-    memory = {(name, batch): probe_memory(name, batch) for name in MODEL_NAMES for batch in batches}
+    names = [name for name in MODEL_NAMES if name in ARGS.models.split(",")]
+    memory = {(name, batch): probe_memory(name, batch) for name in names for batch in batches}
     print(f"\nthe zoo (median of at least {ARGS.steps} steps and {ARGS.min_seconds:g} s after {ARGS.warmup} warm-up, "
           "minigan and PyTorch interleaved; ratio: the median of the pairs' ratios; peak memory of a fresh process):")
-    print(f"{'model':<11}{'G+D fwd MMAC':>13}{'batch':>7}{'minigan ms':>12}{'images/s':>10}{'PyTorch ms':>12}"
+    print(f"{'model':<11}{'G+D fwd MMAC':>13}{'batch':>7}{'minigan ms':>12}{'images/s':>10}{REFERENCE + ' ms':>12}"
           f"{'ratio':>7}{'peak MiB':>10}")
-    for name in MODEL_NAMES:
+    for name in names:
         G, D = build_models(name)
         macs = (model_macs(G) + model_macs(D)) / 1e6
         for batch in batches:
@@ -413,7 +434,7 @@ def main() -> None:
                                                        "MALLOC_TRIM_THRESHOLD_")}
     what = "zoo" if ARGS.zoo else ARGS.model
     print(f"minigan {what} step benchmark: backend {ARGS.backend}, float32, {ARGS.threads} threads, "
-          f"numpy {np.__version__}")
+          f"numpy {np.__version__}, {'FlatAdam' if ARGS.flat_adam else 'Adam'}, paired with {REFERENCE}")
     print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
     print("malloc: " + ("freed memory retained (minigan.training.memory.retain_freed_memory, as --retain-memory; "
                         "PyTorch runs in this process too)" if retained else "the C library's default policy"))

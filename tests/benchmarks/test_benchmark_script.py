@@ -52,6 +52,18 @@ def test_bench_step_zoo_prints_one_row_per_model_with_the_hand_counted_radford_f
     assert rows["dcgan"][1] == f"{(G_MACS + D_MACS) / 1e6:.2f}"
 
 
+def test_bench_step_zoo_pairs_adam_with_flat_adam_for_the_models_asked() -> None:
+    command = [sys.executable, "benchmarks/bench_step.py", "--zoo", "--batches", "2", "--steps", "1",
+               "--min-seconds", "0", "--warmup", "0", "--against", "flat-adam", "--models", "dcgan,cgan"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines() if line.split()]
+    assert "FlatAdam ms" in result.stdout and "paired with FlatAdam" in result.stdout
+    rows = {words[0]: words for words in lines if words[0] in ("dcgan", "mlp", "cgan", "cdcgan")}
+    assert set(rows) == {"dcgan", "cgan"}
+    assert all(len(words) == 8 and float(words[5]) > 0 for words in rows.values())  # ..., FlatAdam ms, ratio, MiB
+
+
 def test_bench_conv_times_every_convolution_of_a_model_and_marks_the_one_auto_takes() -> None:
     command = [sys.executable, "benchmarks/bench_conv.py", "--model", "cdcgan", "--batch", "2", "--repeats", "1",
                "--algorithms", "reference,im2col,subpixel,winograd,whole_image"]
