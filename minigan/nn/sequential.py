@@ -119,7 +119,7 @@ class Sequential(Layer):
         for layer in self.layers:
             shape = layer.output_shape(shape)
             label = f"{layer.name} ({type(layer).__name__})"
-            lines.append(f"{label:<46}{str((None, *shape)):<22}{layer.count_params():>12,}")
+            lines.append(f"{label:<45} {str((None, *shape)):<22}{layer.count_params():>12,}")
         n_state = sum(v.size for v in self.state.values())
         lines += [
             "=" * 80,
