@@ -70,8 +70,8 @@ def gradient_penalty(model: Layer, x: Any, weight: float, center: float) -> Any:
     layers = critic_layers(model)
     xp = backend.get_array_module(x)
     n = x.shape[0]
+    out = model.forward(x, training=True)  # refused if a training forward still waits for its backward
     try:
-        out = model.forward(x, training=True)
         if out.shape != (n, 1):
             raise ValueError(
                 f"gradient_penalty: expected the critic to output one value per example, shape ({n}, 1), "

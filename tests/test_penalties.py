@@ -297,3 +297,12 @@ def test_a_layer_without_a_derived_second_order_raises_not_implemented_naming_it
     for call in (lambda: layer.tangent(x), lambda: layer.input_gradient(x)):
         with pytest.raises(NotImplementedError, match=message):
             call()
+
+
+def test_a_critic_waiting_for_its_backward_is_refused_and_keeps_its_forward(rng):
+    model, shape = conv_critic()
+    x = rng.standard_normal(shape).astype(np.float32)
+    model.forward(x)
+    with pytest.raises(RuntimeError, match="called again before backward"):
+        gradient_penalty(model, x, 10.0, 1.0)
+    assert model.backward(np.ones((len(x), 1), np.float32)).shape == x.shape  # the caller's forward is intact
