@@ -1,20 +1,25 @@
-"""Every model of the zoo trained to its budget and scored by minigan's own evaluator: the table of docs/gan_zoo.md.
+"""Every model of the zoo trained to its budget and scored by minigan's shipped evaluators (docs/gan_zoo.md's tables).
 
 Each model trains through its example's command line, exactly as a user's run, plus
 ``--eval-every 1 --eval-samples 10000``: after every epoch 10,000 samples (1,000 per class for a
-conditional GAN) are scored (FID, Inception Score, mean confidence; label accuracy and within-class
-diversity for a conditional one) into the run's ``quality.csv``. The finished checkpoint is scored
-once more by ``python -m minigan evaluate``, which adds the share of each digit. The table rows
-are the epochs of the model's ``rows``; minutes are training time (steps x the run's median step
+conditional GAN) are scored into the run's ``quality.csv``, and after each epoch of the model's
+``rows`` a copy of the checkpoint is kept (``RUN/checkpoint_epoch_NNN.npz``). Each table row is
+``python -m minigan evaluate`` of that copy (10,000 samples, seed 0: FID, KID, precision, recall,
+Inception Score, mean confidence; label accuracy and within-class diversity for a conditional
+GAN), in the features of the classifier shipped for the run's dataset; a row without its copy
+(a run made before copies were kept) is the run's ``quality.csv`` row, with the evaluator the
+checkpoint records for it. The finished checkpoint is evaluated once more for the second table,
+which adds the share of each class. Minutes are training time (steps x the run's median step
 time: scoring excluded)::
 
     python benchmarks/zoo_quality.py                                   # every model: hours on 2 cores
     python benchmarks/zoo_quality.py --models mnist_cgan mnist_cdcgan  # some; the others' rows are kept
-    python benchmarks/zoo_quality.py --models mnist_cgan --runs runs/zoo --rescore  # score finished runs again
+    python benchmarks/zoo_quality.py --runs runs/zoo --rescore         # score the finished runs again
 
 A run folder that already holds a checkpoint is resumed (or, if finished, only scored). Results
-go to ``--results`` (JSON, one entry per model, merged with what is there), the table into the
-marked section of ``--docs``, each model's last sample grid into ``docs/images/zoo_<model>.png``.
+go to ``--results`` (JSON, one entry per model, merged with what is there; every figure with its
+evaluator), the tables into the marked section of ``--docs``, each model's last sample grid into
+``docs/images/zoo_<model>.png``.
 """
 
 from __future__ import annotations
@@ -36,7 +41,10 @@ import minigan.cli as minigan_cli
 from minigan.atomic import atomic_path
 from minigan.cli import train as cli_args
 from minigan.cli.recipes import RECIPES
+from minigan.evaluate import SHIPPED, get_classifier
 from minigan.training import checkpoint
+from minigan.training.callbacks.base import Callback
+from minigan.training.callbacks.quality import aligned
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- zoo_quality.py: begin -->", "<!-- zoo_quality.py: end -->"
@@ -79,6 +87,21 @@ def command(name: str, out: Path) -> list[str]:
     return [*ZOO[name].args, "--eval-every", "1", "--eval-samples", str(SAMPLES), "--no-progress", "--out", str(out)]
 
 
+class KeepEpochs(Callback):
+    """After each of ``epochs``, a copy of the run's checkpoint: ``RUN/checkpoint_epoch_NNN.npz``."""
+
+    def __init__(self, epochs: tuple[int, ...]) -> None:
+        self.epochs = set(epochs)
+
+    def on_epoch_end(self, trainer: Any, epoch: int) -> None:
+        if epoch in self.epochs and trainer.out_dir is not None:
+            trainer.save_checkpoint(kept_checkpoint(trainer.out_dir, epoch))
+
+
+def kept_checkpoint(out: Path, epoch: int) -> Path:
+    return out / f"checkpoint_epoch_{epoch:03d}.npz"
+
+
 def train(name: str, out: Path) -> None:
     """Train ``name`` into ``out`` (resuming the checkpoint there, if any); a finished run is left as it is."""
     path = out / "checkpoint.npz"
@@ -91,7 +114,13 @@ def train(name: str, out: Path) -> None:
         if (out / "quality.csv").is_file() and max(r["epoch"] for r in read_csv(out / "quality.csv")) >= epochs:
             return  # finished: every epoch scored
         flags += ["--resume", str(path)]
-    status = cli_args.main(RECIPES[ZOO[name].recipe], flags)
+
+    def compose(recipe: Any, options: Any, comm: Any, progress: bool) -> Any:
+        trainer = cli_args.standard_run(recipe, options, comm, progress)
+        trainer.callbacks.append(KeepEpochs(ZOO[name].rows))
+        return trainer
+
+    status = cli_args.main(RECIPES[ZOO[name].recipe], flags, compose=compose)
     if status != 0:
         raise SystemExit(f"zoo_quality: {name}: the run ended with status {status}")
 
@@ -101,6 +130,26 @@ def read_csv(path: Path) -> list[dict[str, float]]:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
+def evaluate(path: Path, json_path: Path) -> dict[str, Any]:
+    """``python -m minigan evaluate`` of the checkpoint at ``path`` (:data:`SAMPLES` samples), its JSON."""
+    status = minigan_cli.main(["evaluate", str(path), "-n", str(SAMPLES), "--json", str(json_path)])
+    if status != 0:
+        raise SystemExit(f"zoo_quality: evaluate {path} ended with status {status}")
+    return json.loads(json_path.read_text())
+
+
+def figures(evaluated: dict[str, Any]) -> dict[str, Any]:
+    """The table's figures of an ``evaluate`` JSON, with its evaluator's label."""
+    conditional = evaluated.get("conditional", {})
+    return {
+        **{k: evaluated[k] for k in ("fid", "kid", "kid_std", "precision", "recall", "inception_score",
+                                     "mean_confidence")},
+        "label_accuracy": conditional.get("label_accuracy", float("nan")),
+        "diversity": conditional.get("diversity", float("nan")),
+        "evaluator": evaluated["evaluator"]["label"],
+    }
+
+
 def score(name: str, out: Path) -> dict[str, Any]:
     """The model's table rows from its run folder, and the final ``evaluate`` of its checkpoint."""
     ckpt = checkpoint.load(out / "checkpoint.npz")
@@ -108,12 +157,21 @@ def score(name: str, out: Path) -> dict[str, Any]:
     history = read_csv(out / "history.csv")
     seconds_per_step = float(np.median([config["batch_size"] * config["d_steps"] / r["images_per_s"]
                                         for r in history]))
-    quality = {int(r["epoch"]): r for r in read_csv(out / "quality.csv")}
-    rows = [{**quality[e], "minutes": quality[e]["step"] * seconds_per_step / 60} for e in ZOO[name].rows
-            if e in quality]
-    json_path = out / "evaluate.json"
-    minigan_cli.main(["evaluate", str(out / "checkpoint.npz"), "-n", str(SAMPLES), "--json", str(json_path)])
-    final = json.loads(json_path.read_text())
+    scored = read_csv(out / "quality.csv")
+    labels = aligned([str(label) for label in ckpt.meta.get("quality_evaluators", [])], len(scored))
+    quality = {int(r["epoch"]): {**r, "evaluator": label} for r, label in zip(scored, labels, strict=True)}
+    rows = []
+    for epoch in ZOO[name].rows:
+        kept = kept_checkpoint(out, epoch)
+        if kept.is_file():
+            step = int(checkpoint.load(kept).meta["step"])
+            row = {"epoch": epoch, "step": step, **figures(evaluate(kept, out / f"evaluate_epoch_{epoch:03d}.json"))}
+        elif epoch in quality:
+            row = quality[epoch]
+        else:
+            continue
+        rows.append({**row, "minutes": row["step"] * seconds_per_step / 60})
+    final = evaluate(out / "checkpoint.npz", out / "evaluate.json")
     histogram = np.asarray(final["class_histogram"], dtype=np.float64)
     return {
         "model": name,
@@ -123,11 +181,9 @@ def score(name: str, out: Path) -> dict[str, Any]:
         "seconds_per_step": seconds_per_step,
         "rows": rows,
         "final": {
-            "fid": final["fid"], "inception_score": final["inception_score"],
-            "mean_confidence": final["mean_confidence"],
+            **figures(final),
             "digit_share_min": float(histogram.min() / histogram.sum()),
             "digit_share_max": float(histogram.max() / histogram.sum()),
-            **{k: final["conditional"][k] for k in ("label_accuracy", "diversity") if "conditional" in final},
         },
     }
 
@@ -136,28 +192,51 @@ def figure(value: float | None, fmt: str) -> str:
     return "-" if value is None or value != value else format(value, fmt)
 
 
+def shipped_labels() -> dict[str, str]:
+    """The label of each shipped evaluator -> the dataset it was trained on."""
+    return {get_classifier(dataset).label: dataset for dataset in SHIPPED}
+
+
+def marked(value: float | None, fmt: str, evaluator: str | None) -> str:
+    """``value`` formatted, with a dagger when its evaluator is not one of the shipped ones."""
+    return figure(value, fmt) + ("" if evaluator in shipped_labels() else " †")
+
+
 def table(results: dict[str, Any]) -> str:
-    """The Markdown table of every scored model, in the order of :data:`ZOO`."""
+    """The Markdown tables of every scored model, in the order of :data:`ZOO`, under the evaluators' names."""
+    shipped = ", ".join(f"`{label}` ({dataset})" for label, dataset in shipped_labels().items())
     lines = [
-        "| model | epoch | steps | minutes | FID | IS | confidence | label accuracy | diversity |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"Scored by the evaluators shipped with minigan: {shipped}; each run in the features of the one of "
+        f"its dataset, against its test split (10,000 images), {SAMPLES:,} samples. "
+        "A row whose FID is marked † was scored by a classifier trained on the machine that made the run, "
+        "before minigan shipped its evaluators: its figures rank the runs scored alike, but another machine's "
+        "classifier gives other figures; `--rescore` on the run folders replaces them.",
+        "",
+        "| model | epoch | steps | minutes | FID | KID | precision | recall | IS | confidence | label accuracy "
+        "| diversity |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in (n for n in ZOO if n in results):
-        result = results[name]
-        for row in result["rows"]:
+        for row in results[name]["rows"]:
+            by = row.get("evaluator")
             lines.append(
                 f"| {name} | {int(row['epoch'])} | {int(row['step']):,} | {row['minutes']:.1f} | "
-                f"{row['fid']:.1f} | {row['inception_score']:.2f} | {row['mean_confidence']:.3f} | "
+                f"{marked(row['fid'], '.1f', by)} | {figure(row.get('kid'), '.3f')} | "
+                f"{figure(row.get('precision'), '.3f')} | {figure(row.get('recall'), '.3f')} | "
+                f"{row['inception_score']:.2f} | {row['mean_confidence']:.3f} | "
                 f"{figure(row['label_accuracy'], '.3f')} | {figure(row['diversity'], '.3f')} |"
             )
-    lines += ["", "After the last epoch, `python -m minigan evaluate` on the checkpoint (10,000 samples):", "",
-              "| model | command | FID | IS | confidence | each digit | label accuracy | diversity |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += ["", f"After the last epoch, `python -m minigan evaluate` on the checkpoint ({SAMPLES:,} samples):", "",
+              "| model | command | FID | KID | precision | recall | IS | confidence | each class | label accuracy "
+              "| diversity |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in (n for n in ZOO if n in results):
         f = results[name]["final"]
         lines.append(
-            f"| {name} | `{results[name]['command']}` | {f['fid']:.1f} | {f['inception_score']:.2f} | "
-            f"{f['mean_confidence']:.3f} | {100 * f['digit_share_min']:.1f}-{100 * f['digit_share_max']:.1f}% | "
+            f"| {name} | `{results[name]['command']}` | {marked(f['fid'], '.1f', f.get('evaluator'))} | "
+            f"{figure(f.get('kid'), '.3f')} | {figure(f.get('precision'), '.3f')} | {figure(f.get('recall'), '.3f')} | "
+            f"{f['inception_score']:.2f} | {f['mean_confidence']:.3f} | "
+            f"{100 * f['digit_share_min']:.1f}-{100 * f['digit_share_max']:.1f}% | "
             f"{figure(f.get('label_accuracy'), '.3f')} | {figure(f.get('diversity'), '.3f')} |"
         )
     return "\n".join(lines)
@@ -181,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", choices=list(ZOO), default=list(ZOO), help="models to train and score")
     parser.add_argument("--runs", type=Path, default=Path("runs/zoo"), help="run folders: RUNS/<model>")
-    parser.add_argument("--rescore", action="store_true", help="only score the runs there (no training)")
+    parser.add_argument("--rescore", action="store_true",
+                        help="only score the runs there again, by the shipped evaluators (no training)")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks/results/zoo_quality.json")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs/gan_zoo.md", help="the table goes here")
     parser.add_argument("--images", type=Path, default=ROOT / "docs/images", help="the final grids go here")
@@ -190,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     results = json.loads(args.results.read_text()) if args.results.is_file() else {}
     for name in args.models:
         out = args.runs / name
+        if args.rescore and not (out / "checkpoint.npz").is_file():
+            print(f"== {name}: no checkpoint in {out}; its rows are kept as they are", flush=True)
+            continue
         if not args.rescore:
             print(f"== {name}: python examples/{ZOO[name].recipe}.py {shlex.join(command(name, out))}", flush=True)
             train(name, out)

@@ -66,21 +66,23 @@ def mnist_dir() -> Path:
 
 
 @pytest.fixture
-def stand_in_evaluator(tmp_path, monkeypatch):
-    """Plumbing tests of ``python -m minigan evaluate``: an untrained classifier in a fresh cache and
-    40 random images with labels standing in for every MNIST split. Call it, with the images' value
-    range if needed; it returns the stand-in (images, labels)."""
+def stand_in_evaluator(monkeypatch):
+    """Plumbing tests of ``python -m minigan evaluate``: random images with labels standing in for
+    every split of a dataset (the shipped evaluators score them; no MNIST files needed). Call it
+    with the images' value range and the dataset (default: every dataset); it returns the stand-in
+    (images (40, 28, 28, 1), labels (40,))."""
     from minigan.cli import evaluate as cli
-    from minigan.evaluate import Classifier, build_model, cache_path, save_classifier, scores
+    from minigan.evaluate import REFERENCE_DATASETS, scores
 
-    def install(low: float = -1.0, high: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-        monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
-        save_classifier(Classifier(build_model()), cache_path())
+    stand_ins: dict = {}
+    monkeypatch.setattr(cli, "load_split", lambda dataset, split: stand_ins[dataset])
+    monkeypatch.setattr(scores, "load_split", lambda dataset, split: stand_ins[dataset])
+    monkeypatch.setattr(scores, "_REFERENCES", {})
+
+    def install(low: float = -1.0, high: float = 1.0, dataset: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(0)
         fake = rng.uniform(low, high, (40, 28, 28, 1)).astype(np.float32), rng.integers(0, 10, 40)
-        monkeypatch.setattr(cli, "load_mnist_split", lambda split: fake)
-        monkeypatch.setattr(scores, "load_mnist_split", lambda split: fake)
-        monkeypatch.setattr(scores, "_REFERENCES", {})
+        stand_ins.update({name: fake for name in ([dataset] if dataset else REFERENCE_DATASETS)})
         return fake
 
     return install

@@ -4,8 +4,9 @@ The dispatcher in ``minigan/cli/__init__.py`` lists :func:`add_train_classifier_
 :func:`add_evaluate_parser` among its subcommands (or calls :func:`register`); each
 subcommand stores its ``run_*`` function as ``args.run``. This module also runs alone::
 
-    python -m minigan.cli.evaluate train-classifier [--epochs 3] [--force]
+    python -m minigan.cli.evaluate train-classifier [--dataset mnist] [--epochs 3] [--out PATH] [--force]
     python -m minigan.cli.evaluate evaluate SAMPLES.npy|CHECKPOINT.npz [-n 10000] [--json out.json]
+        [--dataset mnist|fashion-mnist] [--evaluator PATH]
 """
 
 from __future__ import annotations
@@ -22,21 +23,21 @@ import numpy as np
 from minigan import backend
 from minigan.atomic import atomic_path
 from minigan.evaluate.classifier import (
+    RECIPE,
+    REFERENCE_DATASETS,
     cache_path,
     get_classifier,
     load_classifier,
-    load_mnist_split,
+    load_split,
     resized_for_classifier,
-    train_and_cache,
+    train_and_save,
 )
-from minigan.evaluate.fid import frechet_distance
 from minigan.evaluate.scores import (
-    REFERENCE_DATASETS,
+    compare,
     dataset_reference,
+    describe,
     evaluate_samples,
     format_report,
-    load_split,
-    reference_statistics,
     trained_dataset,
 )
 from minigan.training import checkpoint, sampling
@@ -54,51 +55,64 @@ def sampled_labels(source: str | Path, n: int) -> np.ndarray | None:
 
 
 def add_train_classifier_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``train-classifier``: train the MNIST classifier used by ``evaluate`` and cache it."""
+    """Add ``train-classifier``: train an evaluator like the shipped ones, for one's own use."""
     parser = subparsers.add_parser(
         "train-classifier",
-        help="train the MNIST classifier that 'evaluate' uses (once; cached)",
-        description=f"Train the small MNIST CNN behind 'evaluate' and save it to {cache_path()} "
-        "(set MINIGAN_CACHE to change the folder). Re-uses the cached one unless --force.",
+        help="train a classifier like the shipped evaluators (for learning, or for 'evaluate --evaluator')",
+        description="Train the small CNN behind 'evaluate' on the training split of --dataset by the recipe the "
+        f"shipped evaluators were made with ({RECIPE['epochs']} epochs, batch {RECIPE['batch_size']}, Adam "
+        f"{RECIPE['lr']:g}, 1/10 of it in the last epoch, seed {RECIPE['seed']}), report its test accuracy and "
+        f"save it to --out, by default {cache_path()} (MINIGAN_CACHE changes the folder). "
+        "'evaluate' uses the shipped weights unless given --evaluator PATH.",
     )
-    parser.add_argument("--epochs", type=int, default=3, help="training epochs (default 3)")
-    parser.add_argument("--force", action="store_true", help="train again even if a cached classifier exists")
+    parser.add_argument("--dataset", choices=list(REFERENCE_DATASETS), default="mnist",
+                        help="the training split to learn (default mnist)")
+    parser.add_argument("--epochs", type=int, default=RECIPE["epochs"],
+                        help=f"training epochs (default {RECIPE['epochs']})")
+    parser.add_argument("--out", metavar="PATH", help="where to save it (default: the cache folder)")
+    parser.add_argument("--force", action="store_true", help="train again even if the file exists")
     parser.set_defaults(run=run_train_classifier)
     return parser
 
 
 def add_evaluate_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``evaluate``: FID, Inception Score, class histogram and confidence of generated images."""
+    """Add ``evaluate``: FID, KID, precision/recall, Inception Score, class histogram and confidence."""
     parser = subparsers.add_parser(
         "evaluate",
-        help="score generated MNIST images (FID, Inception Score, mode coverage)",
-        description="Score generated images against the MNIST test set with minigan's own classifier: "
-        "FID of its penultimate features, Inception Score exp(E KL(p(y|x) || p(y))), predicted-class "
-        "histogram and mean confidence. Real MNIST training images are scored beside them as the floor. "
-        "Square one-channel images of another size (a DCGAN trained at 32x32 or 64x64) are resized to "
-        "28x28 first; a checkpoint of a Fashion-MNIST run is scored against the Fashion-MNIST test set.",
+        help="score generated MNIST or Fashion-MNIST images (FID, KID, precision/recall, Inception Score)",
+        description="Score generated images against the test split of their dataset, in the features of the "
+        "classifier shipped with minigan for that dataset (hash-checked; no training, no download): FID and KID "
+        "of its penultimate features, precision and recall (k-NN manifolds, k=3), Inception Score "
+        "exp(E KL(p(y|x) || p(y))), predicted-class histogram and mean confidence. As many real training images "
+        "are scored beside them as the floor. Square one-channel images of another size (a DCGAN trained at "
+        "32x32 or 64x64) are resized to 28x28 first; a checkpoint of a Fashion-MNIST run is scored by the "
+        "Fashion-MNIST classifier against the Fashion-MNIST test split.",
     )
     parser.add_argument("source", help="a .npy of images (N, 28, 28, 1) in [-1, 1] (or (N, S, S, 1), resized to "
                         "28x28), or a trainer checkpoint .npz")
     parser.add_argument("-n", "--num-images", type=int, default=10_000, help="images to score (default 10000)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed when sampling a checkpoint (default 0)")
+    parser.add_argument("--dataset", choices=list(REFERENCE_DATASETS),
+                        help="the dataset to compare with (default: a checkpoint's own, else mnist)")
+    parser.add_argument("--evaluator", metavar="PATH",
+                        help="a classifier file written by train-classifier instead of the shipped weights")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     parser.set_defaults(run=run_evaluate)
     return parser
 
 
-
 def run_train_classifier(args: argparse.Namespace) -> int:
-    """Train and cache the classifier (or report the cached one); returns the exit status."""
-    path = cache_path()
+    """Train and save a classifier (or report the one already there); returns the exit status."""
+    path = Path(args.out) if args.out else cache_path(args.dataset)
     if path.is_file() and not args.force:
         classifier = load_classifier(path)
         accuracy = "unknown" if classifier.test_accuracy is None else f"{classifier.test_accuracy:.4f}"
-        print(f"classifier already trained: {path} (test accuracy {accuracy}); --force trains again")
+        print(f"classifier already trained: {path}, {classifier.label} (test accuracy {accuracy}); "
+              "--force trains again")
         return 0
     if args.epochs < 1:
         raise ValueError(f"train-classifier: expected --epochs >= 1, got {args.epochs}")
-    train_and_cache(epochs=args.epochs, path=path)
+    train_and_save(args.dataset, path, epochs=args.epochs)
     return 0
 
 
@@ -141,31 +155,30 @@ def reference_dataset(source: str | os.PathLike) -> str:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    """Score ``args.source`` and print the figures beside those of real MNIST images."""
-    if args.num_images < 2:
-        raise ValueError(f"evaluate: expected --num-images >= 2, got {args.num_images}")
+    """Score ``args.source`` and print the figures beside those of as many real training images."""
+    if args.num_images < 4:
+        raise ValueError(f"evaluate: expected --num-images >= 4, got {args.num_images}")
+    dataset = args.dataset or reference_dataset(args.source)
+    classifier = get_classifier(dataset, args.evaluator)  # the shipped weights, hash-checked, unless --evaluator
     images = load_samples(args.source, args.num_images, args.seed, log=print)
     if len(images) < args.num_images:
         print(f"note: {args.source} holds {len(images)} images, fewer than {args.num_images}")
-    dataset = reference_dataset(args.source)
     name = REFERENCE_DATASETS[dataset]
-    if dataset != "mnist":
-        print(f"note: {Path(args.source).name} trained on {name}: FID against the {name} test set, "
-              f"features of the MNIST classifier")
-    classifier = get_classifier()
+    if classifier.dataset != dataset:
+        print(f"note: the evaluator {classifier.label} was trained on "
+              f"{REFERENCE_DATASETS.get(classifier.dataset, classifier.dataset)}, the reference is {name}")
     reference = dataset_reference(classifier, dataset)
     labels = sampled_labels(args.source, len(images))  # a conditional checkpoint's classes, else None
     result = evaluate_samples(images, classifier, n=args.num_images, reference=reference, labels=labels)
-    train_images, train_labels = load_mnist_split("train") if dataset == "mnist" else load_split(dataset, "train")
+    train_images, train_labels = load_split(dataset, "train")
     floor_labels = None if labels is None else train_labels[: result["n"]]
-    floor = reference_statistics(classifier, train_images[: result["n"]], floor_labels)
+    floor, features = describe(classifier, train_images[: result["n"]], floor_labels)
     result["reference"] = {
-        **floor.scores,
-        "fid": frechet_distance(floor.mu, floor.cov, reference.mu, reference.cov),
-        "images": f"the first {result['n']} {name} training images (FID against the test set)",
+        **floor, **compare(features, reference),
+        "images": f"the first {result['n']:,} {name} training images",
     }
-    print(format_report(result, Path(args.source).name[:14], f"real {name}"))
-    print(f"(real {name}: {result['reference']['images']}, the floor)")
+    print(format_report(result, Path(args.source).name[:18], f"real {name}"))
+    print(f"(real {name}: {result['reference']['images']}, scored against the same reference: the floor)")
     if args.json:
         write_json(result, args.json)
     return 0

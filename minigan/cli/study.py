@@ -33,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--steps", type=cli_args.POSITIVE_INT, default=None,
                        help="train each configuration this many steps instead of --epochs epochs")
     group.add_argument("--eval", action="store_true", default=False,
-                       help="FID and Inception Score of --eval-samples samples of each configuration (needs the "
-                            "cached classifier; skipped otherwise)")
+                       help="FID, KID, precision/recall and Inception Score of --eval-samples samples of each "
+                            "configuration, by the classifier shipped for --dataset")
     return parser
 
 
@@ -69,10 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
     scorer = None
     if args.eval:
-        if options["dataset"] == "mnist":
-            scorer = study.quality_scorer(options["eval_samples"])
-        else:
-            print(f"--eval: skipping the scores (its classifier knows MNIST, not {options['dataset']})")
+        scorer = study.quality_scorer(options["eval_samples"], dataset=options["dataset"])
     budget = f"{args.steps} steps" if args.steps else f"{base.epochs} epochs"
     what = study.STUDIES[args.study].description if args.study else "; ".join(args.vary)
     title = (f"{what}: {budget} each on {len(images)} {options['dataset']} images; base: batch {base.batch_size}, "

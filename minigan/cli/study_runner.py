@@ -33,6 +33,7 @@ import numpy as np
 from minigan import backend
 from minigan.cli.recipes import MNIST_DCGAN
 from minigan.cli.study_report import format_overrides, plot_study, write_csv
+from minigan.evaluate import get_classifier
 from minigan.gan import GAN
 from minigan.training import TrainConfig, Trainer, build_gan, default_callbacks, plots
 from minigan.training.callbacks import Diverged
@@ -292,17 +293,21 @@ def run_study(
     return results
 
 
-def quality_scorer(n: int = 2000, log: Callable[[str], None] = print) -> Scorer | None:
-    """A scorer: FID and Inception Score of ``n`` samples (:func:`~minigan.training.callbacks.quality.score_generator`
-    with the cached MNIST classifier), or None (logged) if there is no classifier."""
+def quality_scorer(n: int = 2000, log: Callable[[str], None] = print, dataset: str = "mnist") -> Scorer | None:
+    """A scorer: FID, KID, precision, recall and Inception Score of ``n`` samples
+    (:func:`~minigan.training.callbacks.quality.score_generator`) in the features of the classifier
+    shipped for ``dataset``, against its test split (which it logs, with the evaluator's name and
+    hash); None (logged) if the evaluator cannot be read."""
     try:
-        evaluate: Evaluate = mnist_evaluate((28, 28, 1))
+        evaluate: Evaluate = mnist_evaluate((28, 28, 1), dataset)
+        log(f"--eval: {n:,} samples per configuration, scored by {get_classifier(dataset).label} against the "
+            f"{dataset} test split")
     except (ImportError, ValueError, OSError) as exc:
         log(f"--eval: skipping the scores ({exc})")
         return None
 
     def scorer(gan: GAN, config: TrainConfig) -> dict[str, float]:
         figures = score_generator(gan, config, evaluate, n, config.epochs)
-        return {"fid": float(figures["fid"]), "inception_score": float(figures["inception_score"])}
+        return {key: float(figures[key]) for key in ("fid", "inception_score", "kid", "precision", "recall")}
 
     return scorer

@@ -1,31 +1,39 @@
-"""Sample quality measured by minigan itself: an MNIST classifier built from its own layers,
-and the FID, Inception Score, class histogram and confidence of generated images.
+"""Sample quality measured by minigan itself, in the features of a shipped classifier built from its
+own layers: FID, KID, precision and recall, Inception Score, class histogram and confidence.
 
     from minigan.evaluate import evaluate_samples
     figures = evaluate_samples(images)     # images (N, 28, 28, 1) in [-1, 1]
-    figures["fid"], figures["inception_score"], figures["class_histogram"]
+    figures["fid"], figures["kid"], figures["precision"], figures["recall"], figures["inception_score"]
+    figures["evaluator"]["label"]          # which weights scored them, e.g. "mnist-cnn@1a2b3c4d"
 
     figures = evaluate_samples(images, labels=labels)   # a conditional G's samples and their classes
     figures["conditional"]["label_accuracy"], figures["conditional"]["diversity"]
 
-The first call trains the classifier (a few minutes on a CPU) and caches it; see
-``python -m minigan train-classifier`` and ``python -m minigan evaluate``.
+The MNIST and Fashion-MNIST classifiers are part of the package (hash-checked, no training, no
+download); see ``python -m minigan evaluate`` and, to train one's own, ``python -m minigan train-classifier``.
 """
 
 from minigan.evaluate.classifier import (
+    RECIPE,
+    REFERENCE_DATASETS,
+    SHIPPED,
     Classifier,
     build_model,
     cache_path,
     get_classifier,
     load_classifier,
     save_classifier,
+    train_and_save,
     train_classifier,
 )
 from minigan.evaluate.conditional import conditional_scores, label_accuracy, within_class_diversity
 from minigan.evaluate.fid import feature_statistics, frechet_distance, frechet_distance_of_features
+from minigan.evaluate.kid import kernel_inception_distance, mmd2_unbiased, polynomial_kernel
+from minigan.evaluate.precision_recall import knn_radii, manifold_share, precision_recall
 from minigan.evaluate.scores import (
     Reference,
     class_histogram,
+    dataset_reference,
     evaluate_samples,
     format_report,
     inception_score,
@@ -34,12 +42,16 @@ from minigan.evaluate.scores import (
 )
 
 __all__ = [
+    "RECIPE",
+    "REFERENCE_DATASETS",
+    "SHIPPED",
     "Classifier",
     "Reference",
     "build_model",
     "cache_path",
     "class_histogram",
     "conditional_scores",
+    "dataset_reference",
     "evaluate_samples",
     "feature_statistics",
     "format_report",
@@ -47,11 +59,18 @@ __all__ = [
     "frechet_distance_of_features",
     "get_classifier",
     "inception_score",
+    "kernel_inception_distance",
+    "knn_radii",
     "label_accuracy",
     "load_classifier",
+    "manifold_share",
     "mean_confidence",
+    "mmd2_unbiased",
+    "polynomial_kernel",
+    "precision_recall",
     "reference_statistics",
     "save_classifier",
+    "train_and_save",
     "train_classifier",
     "within_class_diversity",
 ]

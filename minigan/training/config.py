@@ -64,9 +64,11 @@ class TrainConfig:
     checkpoint_every: int = setting(0, "also checkpoint every N steps (0: at epoch ends only)", low=0, vary=False)
     log_every: int | None = setting(None, "read losses from the device every N steps (default: 1 on numpy, "
                                           "50 on cupy)", kind=int, low=1, vary=False)
-    eval_every: int = setting(0, "every N epochs, score samples with minigan's MNIST classifier: FID, Inception "
-                                 "Score (0: never; needs python -m minigan train-classifier once)", low=0, vary=False)
-    eval_samples: int = setting(2000, "samples scored by --eval-every", low=2, vary=False)
+    eval_every: int = setting(0, "every N epochs, score samples in the features of the classifier minigan ships for "
+                                 "the run's dataset: FID, KID, precision/recall, Inception Score (0: never)", low=0,
+                              vary=False)
+    eval_samples: int = setting(2000, "samples scored by --eval-every (more than precision/recall's k = 3)", low=4,
+                                vary=False)
 
     def __post_init__(self) -> None:
         check_all(settings_of(TrainConfig), self, "TrainConfig")

@@ -18,9 +18,10 @@ from minigan.training.history import History
 #: Columns of the training history, in order.
 HISTORY_COLUMNS = ("step", "epoch", "d_loss", "g_loss", "d_x", "d_g_z", "images_per_s")
 #: The rows of ``--eval-every``: the sample-quality figures of :mod:`minigan.evaluate`.
-#: ``label_accuracy`` and ``diversity`` (within-class): conditional GANs only, NaN otherwise.
+#: ``label_accuracy`` and ``diversity`` (within-class): conditional GANs only, NaN otherwise; ``kid``,
+#: ``precision`` and ``recall``: NaN in rows of checkpoints written before them.
 QUALITY_COLUMNS = ("step", "epoch", "fid", "inception_score", "mean_confidence", "classes_covered",
-                   "label_accuracy", "diversity")
+                   "label_accuracy", "diversity", "kid", "precision", "recall")
 
 
 def image_grid(images: Any, columns: int | None = None, padding: int = 2) -> np.ndarray:

@@ -1,7 +1,7 @@
 """benchmarks/zoo_quality.py trains a model through its script, scores it, and writes the table into the docs.
 
-Plumbing only: a tiny cGAN for two epochs of 256 real MNIST images, scored by an untrained
-classifier (the figures mean nothing; where they come from is what is checked).
+Plumbing only: a tiny cGAN for two epochs of 256 real MNIST images, scored by the shipped MNIST
+evaluator (the figures mean little; where they come from is what is checked).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from minigan.evaluate import Classifier, build_model, cache_path, save_classifier
+from minigan.evaluate import get_classifier
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,8 +25,7 @@ def zoo_quality(monkeypatch, tmp_path, mnist_dir):
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "zoo_quality", module)  # its dataclass looks itself up there
     spec.loader.exec_module(module)
-    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path / "cache"))
-    save_classifier(Classifier(build_model()), cache_path())
+    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path / "cache"))  # nothing trained or cached: the shipped evaluator
     tiny = ("--width", "0.0625", "--limit", "256", "--batch-size", "64", "--epochs", "2")
     monkeypatch.setattr(module, "ZOO", {
         "mnist_gan_mlp": module.Model("mnist_gan_mlp", (), (1,), "kept from an earlier call"),
@@ -36,7 +35,7 @@ def zoo_quality(monkeypatch, tmp_path, mnist_dir):
     return module
 
 
-def test_a_model_is_trained_scored_per_epoch_and_its_table_written_into_the_docs(zoo_quality, tmp_path):
+def test_a_model_is_trained_its_kept_epochs_scored_and_its_table_written_into_the_docs(zoo_quality, tmp_path):
     docs = tmp_path / "zoo.md"
     docs.write_text(f"intro\n{zoo_quality.BEGIN}\nold table\n{zoo_quality.END}\noutro\n")
     results = tmp_path / "results.json"
@@ -52,22 +51,27 @@ def test_a_model_is_trained_scored_per_epoch_and_its_table_written_into_the_docs
 
     assert status == 0
     run = tmp_path / "runs/tiny_cgan"
-    with open(run / "quality.csv") as f:
-        quality = list(csv.DictReader(f))
+    assert sorted(p.name for p in run.glob("checkpoint_epoch_*.npz")) == ["checkpoint_epoch_001.npz",
+                                                                            "checkpoint_epoch_002.npz"]
     stored = json.loads(results.read_text())
     assert set(stored) == {"mnist_gan_mlp", "tiny_cgan"}  # the earlier entry is kept
-    tiny = stored["tiny_cgan"]
-    assert [row["epoch"] for row in tiny["rows"]] == [1, 2] and tiny["steps"] == 2 * 4
-    assert [row["label_accuracy"] for row in tiny["rows"]] == pytest.approx(
-        [float(row["label_accuracy"]) for row in quality])
+    tiny, label = stored["tiny_cgan"], get_classifier("mnist").label
+    assert [row["epoch"] for row in tiny["rows"]] == [1, 2] and [row["step"] for row in tiny["rows"]] == [4, 8]
+    for row in tiny["rows"]:  # each row: evaluate of the checkpoint kept after its epoch
+        evaluated = json.loads((run / f"evaluate_epoch_{row['epoch']:03d}.json").read_text())
+        assert evaluated["n"] == 100 and row["evaluator"] == evaluated["evaluator"]["label"] == label
+        assert (row["fid"], row["kid"], row["recall"]) == (evaluated["fid"], evaluated["kid"], evaluated["recall"])
+        assert row["label_accuracy"] == evaluated["conditional"]["label_accuracy"]
     evaluated = json.loads((run / "evaluate.json").read_text())
-    assert evaluated["n"] == 100 and tiny["final"]["fid"] == evaluated["fid"]
+    assert tiny["final"]["fid"] == evaluated["fid"] and tiny["final"]["precision"] == evaluated["precision"]
     assert tiny["final"]["label_accuracy"] == evaluated["conditional"]["label_accuracy"]
     assert tiny["final"]["digit_share_min"] <= 0.1 <= tiny["final"]["digit_share_max"]
     text = docs.read_text()
     assert text.startswith("intro\n") and text.endswith("outro\n") and "old table" not in text
-    assert text.index("| mnist_gan_mlp | 1 | 937 |") < text.index("| tiny_cgan | 1 | 4 |") < text.index(
-        "| tiny_cgan | 2 | 8 |")
+    assert f"`{label}` (mnist)" in text
+    assert text.index("| mnist_gan_mlp | 1 | 937 | 0.5 | 99.0 † | - |") < text.index("| tiny_cgan | 1 | 4 |") < \
+        text.index("| tiny_cgan | 2 | 8 |")  # the earlier entry names no evaluator: marked
+    assert f"| tiny_cgan | 2 | 8 | {tiny['rows'][1]['minutes']:.1f} | {tiny['rows'][1]['fid']:.1f} | " in text
     assert "`python examples/mnist_cgan.py --width 0.0625 --limit 256" in text
     assert (tmp_path / "images/zoo_tiny_cgan.png").read_bytes() == (run / "samples/epoch_002.png").read_bytes()
 
@@ -84,3 +88,24 @@ def test_a_finished_run_is_scored_again_without_training(zoo_quality, tmp_path):
 
     assert (runs / "tiny_cgan/history.csv").read_bytes() == history
     assert "| tiny_cgan | 2 | 8 |" in docs.read_text()
+
+
+def test_rescore_scores_a_run_without_kept_epochs_from_its_quality_rows_and_skips_missing_runs(zoo_quality, tmp_path,
+                                                                                             capsys):
+    runs, flags = tmp_path / "runs", ["--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "r.json"),
+                                      "--images", str(tmp_path / "images"), "--docs", str(tmp_path / "zoo.md")]
+    (tmp_path / "zoo.md").write_text(f"{zoo_quality.BEGIN}\n{zoo_quality.END}\n")
+    zoo_quality.main(["--models", "tiny_cgan", *flags])
+    for kept in (runs / "tiny_cgan").glob("checkpoint_epoch_*.npz"):
+        kept.unlink()  # as in a run made before the copies were kept
+
+    assert zoo_quality.main(["--models", "tiny_cgan", "mnist_gan_mlp", "--rescore", *flags]) == 0
+
+    assert f"mnist_gan_mlp: no checkpoint in {runs / 'mnist_gan_mlp'}" in capsys.readouterr().out
+    tiny = json.loads((tmp_path / "r.json").read_text())["tiny_cgan"]
+    with open(runs / "tiny_cgan/quality.csv") as f:
+        quality = list(csv.DictReader(f))
+    assert [row["fid"] for row in tiny["rows"]] == pytest.approx([float(row["fid"]) for row in quality])
+    assert [row["kid"] for row in tiny["rows"]] == pytest.approx([float(row["kid"]) for row in quality])
+    assert {row["evaluator"] for row in tiny["rows"]} == {get_classifier("mnist").label}  # from the checkpoint
+    assert " † |" not in (tmp_path / "zoo.md").read_text()  # no row marked

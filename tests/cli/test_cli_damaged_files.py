@@ -4,6 +4,7 @@ on stderr and exit status 2, never a traceback (run as a user runs them, in a su
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from minigan import models
+from minigan.evaluate import SHIPPED
 from minigan.training import checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,12 +68,32 @@ def test_evaluate_of_a_truncated_npy_of_samples_is_one_line_without_numpys_pickl
     assert "pickle" not in result.stderr
 
 
-def test_a_truncated_classifier_cache_is_one_line_naming_the_command_that_rewrites_it(tmp_path):
+def test_a_truncated_evaluator_file_is_one_line_naming_the_command_that_rewrites_it(tmp_path):
     from minigan.evaluate.classifier import Classifier, build_model, save_classifier
 
     whole = save_classifier(Classifier(build_model()), tmp_path / "whole.npz")
     (tmp_path / "classifier.npz").write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     np.save(tmp_path / "samples.npy", np.zeros((10, 28, 28, 1), np.float32))
-    result = run("-m", "minigan", "evaluate", str(tmp_path / "samples.npy"), cwd=tmp_path)
+    result = run("-m", "minigan", "evaluate", str(tmp_path / "samples.npy"), "--evaluator",
+                 str(tmp_path / "classifier.npz"), cwd=tmp_path)
     assert_one_line_exit_2(result, "classifier.npz: not a readable minigan classifier",
                            "train-classifier --force")
+
+
+def test_a_changed_shipped_evaluator_is_one_line_from_the_hash_check(tmp_path):
+    """A copy of the package whose MNIST weights have one bit flipped (still a readable archive or not)."""
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "minigan", site / "minigan", ignore=shutil.ignore_patterns("__pycache__"))
+    weights = site / "minigan" / "evaluate" / "weights" / "mnist.npz"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 1
+    weights.write_bytes(bytes(data))
+    np.save(tmp_path / "samples.npy", np.zeros((10, 28, 28, 1), np.float32))
+    env = {**os.environ, "PYTHONPATH": str(site), "MPLBACKEND": "Agg", "MINIGAN_CACHE": str(tmp_path)}
+
+    result = subprocess.run([sys.executable, "-m", "minigan", "evaluate", "samples.npy"], capture_output=True,
+                            text=True, timeout=120, cwd=tmp_path, env=env)
+
+    pinned = SHIPPED["mnist"].sha256[:16]
+    assert_one_line_exit_2(result, f"{weights}: SHA-256 ", f"is not the pinned {pinned}...",
+                           "damaged or was changed; reinstall minigan")

@@ -12,6 +12,7 @@ import pytest
 from minigan import models
 from minigan.cli import study as study_cli
 from minigan.cli import study_runner as study
+from minigan.evaluate import get_classifier
 from minigan.training import TrainConfig, build_gan, checkpoint
 
 
@@ -131,11 +132,16 @@ def test_run_study_trains_each_variant_from_the_same_seed_and_writes_one_csv_row
     assert all(r.grid is not None and r.grid.dtype == np.uint8 for r in results)
 
 
-def test_eval_without_a_cached_classifier_is_skipped_with_a_note(tmp_path, monkeypatch):
-    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
+@pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
+def test_eval_scores_with_the_shipped_evaluator_of_the_dataset_and_names_it(dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))  # nothing trained or cached
     notes = []
-    assert study.quality_scorer(log=notes.append) is None
-    assert "skipping the scores" in notes[0] and "no trained classifier" in notes[0]
+
+    scorer = study.quality_scorer(500, log=notes.append, dataset=dataset)
+
+    assert scorer is not None
+    assert notes == [f"--eval: 500 samples per configuration, scored by {get_classifier(dataset).label} against "
+                     f"the {dataset} test split"]
 
 
 def test_scores_and_grid_come_from_the_averaged_generator_and_reach_the_csv(tmp_path):

@@ -1,5 +1,6 @@
 """Sample-quality evaluation: the Frechet distance, the scores, the classifier file and the CLI."""
 
+import hashlib
 import json
 from dataclasses import asdict
 
@@ -106,17 +107,28 @@ def test_check_images_rejects_wrong_dtype_shape_and_range(images, message):
         check_images(images, "samples.npy")
 
 
-def test_saved_classifier_loads_with_the_same_outputs(tmp_path):
-    net = Classifier(build_model(), test_accuracy=0.5)
+def test_saved_classifier_loads_with_the_same_outputs_name_and_hash(tmp_path):
+    net = Classifier(build_model(), test_accuracy=0.5, name="digits", dataset="fashion-mnist")
     images = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype(np.float32)
 
     path = save_classifier(net, tmp_path / "sub" / "classifier.npz")
     loaded = load_classifier(path)
 
-    assert loaded.test_accuracy == 0.5
+    assert loaded.test_accuracy == 0.5 and (loaded.name, loaded.dataset) == ("digits", "fashion-mnist")
+    assert loaded.sha256 == net.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert loaded.label == f"digits@{net.sha256[:8]}"
     for a, b in zip(net.features_and_probabilities(images), loaded.features_and_probabilities(images), strict=True):
         np.testing.assert_array_equal(a, b)
     assert [p.name for p in path.parent.iterdir()] == ["classifier.npz"]  # no temp file left behind
+
+
+def test_the_same_weights_always_make_the_same_file(tmp_path):
+    net = Classifier(build_model())
+
+    first = save_classifier(net, tmp_path / "a.npz").read_bytes()
+    second = save_classifier(load_classifier(tmp_path / "a.npz"), tmp_path / "b.npz").read_bytes()
+
+    assert first == second  # no dates in the archive: the hash names the weights
 
 
 def test_load_classifier_rejects_a_file_of_another_kind(tmp_path):
@@ -127,25 +139,46 @@ def test_load_classifier_rejects_a_file_of_another_kind(tmp_path):
         load_classifier(path)
 
 
-def test_cache_path_honours_minigan_cache(tmp_path, monkeypatch):
+def test_a_file_whose_hash_is_not_the_pinned_one_is_refused_in_one_line(tmp_path):
+    path = save_classifier(Classifier(build_model()), tmp_path / "classifier.npz")
+    pinned = "0" * 64
+
+    with pytest.raises(ValueError, match=r"classifier.npz: SHA-256 [0-9a-f]{16}\.\.\. is not the pinned 0{16}\.\.\.: "
+                                         "the shipped evaluator's file is damaged or was changed; reinstall minigan"):
+        load_classifier(path, sha256=pinned)
+
+
+def test_cache_path_honours_minigan_cache_per_dataset(tmp_path, monkeypatch):
     monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
 
     assert cache_path() == tmp_path / "classifier.npz"
+    assert cache_path("fashion-mnist") == tmp_path / "classifier-fashion-mnist.npz"
 
 
-def test_get_classifier_reads_the_cache_once_and_refuses_to_guess_when_it_is_missing(tmp_path, monkeypatch):
-    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
-    with pytest.raises(ValueError, match="train-classifier"):
-        classifier.get_classifier(train_if_missing=False)
-    save_classifier(Classifier(build_model()), cache_path())
+def test_get_classifier_gives_the_shipped_weights_once_per_process_and_needs_no_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))  # empty: nothing trained here
 
-    first = classifier.get_classifier(train_if_missing=False)
+    mnist, fashion = classifier.get_classifier(), classifier.get_classifier("fashion-mnist")
 
-    assert classifier.get_classifier(train_if_missing=False) is first
+    assert classifier.get_classifier("mnist") is mnist and mnist.shipped and fashion.shipped
+    assert (mnist.name, mnist.dataset, mnist.sha256) == ("mnist-cnn", "mnist", classifier.SHIPPED["mnist"].sha256)
+    assert fashion.label == f"fashion-mnist-cnn@{classifier.SHIPPED['fashion-mnist'].sha256[:8]}"
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_cli_evaluate_prints_and_writes_figures_beside_the_reference(tmp_path, stand_in_evaluator, capsys):
-    """Plumbing only: an untrained classifier and random "MNIST" stand in for the real ones."""
+def test_get_classifier_reads_another_file_when_given_one(tmp_path):
+    path = save_classifier(Classifier(build_model(), name="mine"), tmp_path / "mine.npz")
+
+    mine = classifier.get_classifier(path=path)
+
+    assert mine.label.startswith("mine@") and not mine.shipped
+    with pytest.raises(ValueError, match="missing.npz: no such classifier file"):
+        classifier.get_classifier(path=tmp_path / "missing.npz")
+
+
+def test_cli_evaluate_prints_and_writes_figures_beside_the_floor_naming_evaluator_and_reference(
+        tmp_path, stand_in_evaluator, capsys):
+    """Plumbing only: random "MNIST" stands in for the real one (the shipped evaluator scores it)."""
     stand_in_evaluator()
     rng = np.random.default_rng(0)
     samples = tmp_path / "samples.npy"
@@ -155,11 +188,67 @@ def test_cli_evaluate_prints_and_writes_figures_beside_the_reference(tmp_path, s
 
     out = capsys.readouterr().out
     figures = json.loads((tmp_path / "out.json").read_text())
+    label = classifier.get_classifier().label
     assert status == 0
-    assert "FID" in out and "Inception Score" in out and "real MNIST" in out
+    assert f"evaluator: {label} (shipped, trained on MNIST)" in out
+    assert "reference: MNIST test split, 40 images" in out and "real MNIST" in out
+    for row in ("images", "FID", "KID (+- std)", "precision (k=3)", "recall (k=3)", "Inception Score"):
+        assert f"\n{row}" in out
+    assert figures["evaluator"]["label"] == label and figures["evaluator"]["shipped"] is True
+    assert figures["reference_set"] == "MNIST test split, 40 images"
     assert figures["n"] == 20 and figures["reference"]["n"] == 20 and sum(figures["class_histogram"]) == 20
     assert "training images" in figures["reference"]["images"] and figures["reference"]["fid"] > 0
     assert 1 <= figures["inception_score"] <= 10 and figures["fid"] >= 0
+    for key in ("kid", "kid_std", "precision", "recall"):
+        assert np.isfinite(figures[key]) and np.isfinite(figures["reference"][key])
+    assert 0 <= figures["precision"] <= 1 and 0 <= figures["recall"] <= 1 and figures["k"] == 3
+
+
+def test_cli_evaluate_with_another_evaluator_names_it(tmp_path, stand_in_evaluator, capsys):
+    stand_in_evaluator()
+    mine = save_classifier(Classifier(build_model(), name="mine"), tmp_path / "mine.npz")
+    samples = tmp_path / "samples.npy"
+    np.save(samples, np.random.default_rng(0).uniform(-1, 1, (10, 28, 28, 1)).astype(np.float32))
+
+    status = minigan_cli.main(["evaluate", str(samples), "--evaluator", str(mine), "--json", str(tmp_path / "o.json")])
+
+    assert status == 0
+
+    label = load_classifier(mine).label
+    assert f"evaluator: {label} (not the shipped weights, trained on MNIST)" in capsys.readouterr().out
+    assert json.loads((tmp_path / "o.json").read_text())["evaluator"]["label"] == label
+
+
+def test_scores_of_a_reference_from_another_evaluator_are_refused():
+    images = np.zeros((5, 28, 28, 1), np.float32)
+    reference = scores.reference_statistics(Classifier(build_model(), name="one"), images)
+
+    with pytest.raises(ValueError, match="reference was computed by one@unsaved, the images are scored by two@"):
+        scores.evaluate_samples(images, Classifier(build_model(), name="two"), reference=reference)
+
+
+def test_train_classifier_command_writes_a_classifier_by_the_recipe_on_the_chosen_dataset(tmp_path, monkeypatch,
+                                                                                          capsys):
+    rng = np.random.default_rng(0)
+    fake = {name: (rng.uniform(-1, 1, (300, 28, 28, 1)).astype(np.float32), rng.integers(0, 10, 300))
+            for name in ("mnist", "fashion-mnist")}
+    asked = []
+
+    def load_split(dataset, split):
+        asked.append((dataset, split))
+        return fake[dataset]
+
+    monkeypatch.setattr(classifier, "load_split", load_split)
+    out = tmp_path / "fashion.npz"
+
+    assert minigan_cli.main(["train-classifier", "--dataset", "fashion-mnist", "--epochs", "1", "--out", str(out)]) == 0
+
+    trained = load_classifier(out)
+    assert asked == [("fashion-mnist", "train"), ("fashion-mnist", "test")]
+    assert (trained.name, trained.dataset) == ("fashion-mnist-cnn", "fashion-mnist") and 0 <= trained.test_accuracy <= 1
+    assert f"saved to {out} as {trained.label}" in capsys.readouterr().out
+    assert minigan_cli.main(["train-classifier", "--dataset", "fashion-mnist", "--out", str(out)]) == 0
+    assert "already trained" in capsys.readouterr().out and load_classifier(out).sha256 == trained.sha256
 
 
 def test_cli_evaluate_rejects_a_file_of_unknown_type(tmp_path):

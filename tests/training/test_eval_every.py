@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from minigan import models
-from minigan.training import TrainConfig, Trainer, build_gan, checkpoint, default_callbacks
+from minigan.evaluate import get_classifier
+from minigan.training import TrainConfig, Trainer, build_gan, checkpoint, default_callbacks, plots
 
 
 def tiny_config(**overrides) -> TrainConfig:
@@ -79,7 +80,8 @@ def test_a_conditional_run_writes_label_accuracy_and_diversity_per_evaluation(im
     with open(tmp_path / "quality.csv") as f:
         rows = list(csv.DictReader(f))
     assert [float(r["label_accuracy"]) for r in rows] == pytest.approx([np.mean(np.arange(24) % 10) / 10] * 2)
-    assert float(rows[1]["diversity"]) == pytest.approx(trainer.quality[1][-1], rel=1e-5) and trainer.quality[1][-1] > 0
+    diversity = trainer.quality["diversity"][1]
+    assert float(rows[1]["diversity"]) == pytest.approx(diversity, rel=1e-5) and diversity > 0
 
 
 def test_a_checkpoint_with_the_older_six_quality_columns_resumes_with_nan_label_figures(images, tmp_path):
@@ -96,8 +98,38 @@ def test_a_checkpoint_with_the_older_six_quality_columns_resumes_with_nan_label_
     resumed.load_checkpoint(ckpt)
     resumed.fit()
 
-    assert [len(row) for row in resumed.quality] == [8, 8]
+    assert [len(row) for row in resumed.quality] == [len(plots.QUALITY_COLUMNS)] * 2
     assert np.isnan(resumed.quality[0][6:]).all() and resumed.quality[0][:6] == first.quality[0][:6]
+
+
+class NamedScorer(RecordingScorer):
+    """A scorer whose figures name their evaluator."""
+
+    def __call__(self, samples: np.ndarray) -> dict:
+        return {**super().__call__(samples), "evaluator": {"label": "fake@0123abcd"}}
+
+
+@pytest.mark.parametrize("older", [False, True], ids=["same", "older checkpoint"])
+def test_each_rows_evaluator_is_kept_in_the_checkpoint_and_resumed(images, tmp_path, older):
+    first = Trainer(build_gan(tiny_config(epochs=2)), images, tiny_config(epochs=2), out_dir=tmp_path,
+                    log=lambda line: None, callbacks=default_callbacks(tiny_config(epochs=2), tmp_path, images,
+                                                                       progress=False, evaluate=NamedScorer()))
+    first.fit()
+    ckpt = checkpoint.load(tmp_path / "checkpoint.npz")
+    assert ckpt.meta["quality_evaluators"] == ["fake@0123abcd"]
+    if older:
+        del ckpt.meta["quality_evaluators"]  # as written before the evaluators were recorded
+        ckpt.arrays["array/quality"] = ckpt.array("quality")[:, :8]  # and before KID, precision, recall
+
+    resumed = Trainer(build_gan(tiny_config()), images, tiny_config(), out_dir=tmp_path, log=lambda line: None,
+                      callbacks=default_callbacks(tiny_config(), tmp_path, images, progress=False,
+                                                  evaluate=NamedScorer()))
+    resumed.load_checkpoint(ckpt)
+    resumed.fit()
+
+    stored = checkpoint.load(tmp_path / "checkpoint.npz").meta["quality_evaluators"]
+    assert stored == ["" if older else "fake@0123abcd", "fake@0123abcd"]
+    assert np.isnan(resumed.quality["kid"]).all()  # a scorer without KID: NaN, as in an older checkpoint
 
 
 def test_scoring_leaves_the_training_bit_identical_and_resume_keeps_the_figures(images, tmp_path):
@@ -130,11 +162,25 @@ def test_default_scorer_refuses_colour_images():
         Trainer(build_gan(config), colour, config, callbacks=default_callbacks(config, None, colour, progress=False))
 
 
-def test_default_scorer_without_a_trained_classifier_says_which_command_to_run(images, tmp_path, monkeypatch):
-    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
-    with pytest.raises(ValueError, match="python -m minigan train-classifier"):
-        Trainer(build_gan(tiny_config()), images, tiny_config(), callbacks=default_callbacks(tiny_config(), None,
-                images, progress=False))
+def test_the_default_scorer_is_the_shipped_evaluator_named_in_the_log_and_the_checkpoint(
+        images, tmp_path, monkeypatch, stand_in_evaluator):
+    """Plumbing: random images stand in for the MNIST test split; nothing is trained or cached first."""
+    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path / "empty"))
+    stand_in_evaluator()
+    config, lines = tiny_config(epochs=2, eval_every=1), []
+
+    trainer = Trainer(build_gan(config), images, config, out_dir=tmp_path, log=lines.append,
+                      callbacks=default_callbacks(config, tmp_path, images, progress=False))
+    trainer.fit()
+
+    label = get_classifier().label
+    scored = [line for line in lines if "FID" in line]
+    assert len(scored) == 2 and all(f"[against the MNIST test split, 40 images, evaluator {label}]" in line
+                                    and "KID" in line and "precision" in line for line in scored)
+    assert checkpoint.load(tmp_path / "checkpoint.npz").meta["quality_evaluators"] == [label, label]
+    assert np.isfinite(trainer.quality["kid"]).all()
+    assert ((trainer.quality["recall"] >= 0) & (trainer.quality["precision"] <= 1)).all()
+    assert not (tmp_path / "empty").exists()
 
 
 def test_eval_every_must_not_be_negative():

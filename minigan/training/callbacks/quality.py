@@ -19,33 +19,37 @@ if TYPE_CHECKING:
 Evaluate = Callable[..., dict[str, Any]]
 
 
-def mnist_evaluate(image_shape: Sequence[int], dataset: str = "mnist") -> Evaluate:
-    """:func:`minigan.evaluate.evaluate_samples` with the cached MNIST classifier (trained once
-    by ``python -m minigan train-classifier``), plus, given the labels the samples were drawn
-    for, :func:`~minigan.evaluate.conditional.conditional_scores` (label accuracy, within-class
-    diversity). Square one-channel images (S, S, 1) of another size are resized to 28x28 first
-    (:func:`minigan.data.resize_images`); FID is against the test split of ``dataset``, "mnist"
-    or "fashion-mnist" (:func:`~minigan.evaluate.scores.trained_dataset` of a run's options).
-    A ValueError for other image shapes, another dataset, or without a classifier."""
+def mnist_evaluate(image_shape: Sequence[int], dataset: str = "mnist", evaluator: str | None = None) -> Evaluate:
+    """:func:`minigan.evaluate.evaluate_samples` in the features of the classifier shipped for
+    ``dataset``, "mnist" or "fashion-mnist" (:func:`~minigan.evaluate.scores.trained_dataset` of a
+    run's options), or of the classifier file ``evaluator``, against the test split of ``dataset``;
+    plus, given the labels the samples were drawn for, the label accuracy and within-class diversity
+    (:func:`~minigan.evaluate.conditional.conditional_scores`). Square one-channel images (S, S, 1)
+    of another size are resized to 28x28 first (:func:`minigan.data.resize_images`). The figures
+    name their evaluator (``figures["evaluator"]["label"]``) and reference set. A ValueError for
+    other image shapes, another dataset, or an unreadable evaluator."""
     from minigan.evaluate import evaluate_samples, get_classifier
-    from minigan.evaluate.classifier import is_resizable, resized_for_classifier
-    from minigan.evaluate.scores import REFERENCE_DATASETS, dataset_reference
+    from minigan.evaluate.classifier import REFERENCE_DATASETS, is_resizable, resized_for_classifier
+    from minigan.evaluate.scores import dataset_reference
 
     if not is_resizable(image_shape):
         raise ValueError(
-            f"eval_every: the quality scores use minigan's MNIST classifier, so they need images (28, 28, 1), "
+            f"eval_every: the quality scores use minigan's 28x28 classifiers, so they need images (28, 28, 1), "
             f"or square one-channel images (S, S, 1) to resize to 28x28; got {tuple(image_shape)}"
         )
     if dataset not in REFERENCE_DATASETS:
         raise ValueError(f"eval_every: expected a reference dataset in {', '.join(REFERENCE_DATASETS)}, got "
                          f"{dataset!r}")
-    classifier = get_classifier(train_if_missing=False, log=None)  # a ValueError naming the command to run
+    classifier = get_classifier(dataset, evaluator)  # the shipped weights, hash-checked
 
     def evaluate(images: np.ndarray, labels: np.ndarray | None = None) -> dict[str, Any]:
         images = resized_for_classifier(images, "eval_every samples")
         reference = dataset_reference(classifier, dataset)  # computed on the first call, then memoised
         figures = evaluate_samples(images, classifier, n=None, reference=reference, labels=labels)
-        return {**figures, **figures.pop("conditional", {}), "reference_dataset": REFERENCE_DATASETS[dataset]}
+        conditional, real = figures.pop("conditional", {}), figures["reference"].get("conditional", {})
+        return {**figures, **conditional, **{f"real_{k}": real[k] for k in ("label_accuracy", "diversity")
+                                             if conditional and k in real},
+                "reference_dataset": REFERENCE_DATASETS[dataset]}
 
     return evaluate
 
@@ -64,13 +68,17 @@ def score_generator(gan: GAN, config: TrainConfig, evaluate: Evaluate, n: int, e
 
 
 class QualityScores(Callback):
-    """Every ``every`` epochs: FID, Inception Score, mean confidence and classes covered of
-    ``samples`` images, logged and appended to ``trainer.quality`` (:data:`~minigan.training.plots.QUALITY_COLUMNS`).
-    ``evaluate(images) -> figures``, e.g. :func:`mnist_evaluate`; a ``"reference_dataset"`` among the
-    figures other than "MNIST" is named beside the FID."""
+    """Every ``every`` epochs: FID, KID, precision, recall, Inception Score, mean confidence and
+    classes covered of ``samples`` images, logged and appended to ``trainer.quality``
+    (:data:`~minigan.training.plots.QUALITY_COLUMNS`; a figure the scorer does not give is NaN).
+    ``evaluate(images) -> figures``, e.g. :func:`mnist_evaluate`. The evaluator of each row
+    (``figures["evaluator"]["label"]``, "" if the figures do not say) is kept in the checkpoint's
+    metadata as ``quality_evaluators``, one per row; a checkpoint written before it gives "" for
+    its rows."""
 
     def __init__(self, every: int, samples: int, evaluate: Evaluate) -> None:
         self.every, self.samples, self.evaluate = every, samples, evaluate
+        self.evaluators: list[str] = []
 
     def on_epoch_end(self, trainer: Trainer, epoch: int) -> None:
         if epoch % self.every:
@@ -79,15 +87,34 @@ class QualityScores(Callback):
             figures = score_generator(gan, trainer.config, self.evaluate, self.samples, epoch)
         histogram = np.asarray(figures["class_histogram"])
         covered = int((histogram >= 0.01 * histogram.sum()).sum())
-        trainer.quality.append((trainer.step, epoch, figures["fid"], figures["inception_score"],
-                                figures["mean_confidence"], covered, figures.get("label_accuracy", float("nan")),
-                                figures.get("diversity", float("nan"))))
-        against = figures.get("reference_dataset", "MNIST")
-        reference = "" if against == "MNIST" else f" (against {against} test)"
-        trainer.log(
-            f"epoch {epoch}: FID {figures['fid']:.2f}{reference}, Inception Score {figures['inception_score']:.2f}, "
-            f"mean confidence {figures['mean_confidence']:.3f}, {covered} classes with >= 1% of "
-            f"{self.samples} samples"
-            + (f"; label accuracy {figures['label_accuracy']:.3f}, within-class diversity {figures['diversity']:.3f} "
-               "(real MNIST: 0.992, 0.312)" if "label_accuracy" in figures else "")
-        )
+        values = {**figures, "step": trainer.step, "epoch": epoch, "classes_covered": covered}
+        trainer.quality.append(tuple(float(values.get(c, float("nan"))) for c in trainer.quality.columns))
+        evaluator = figures.get("evaluator", {}).get("label", "")
+        self.evaluators = [*aligned(self.evaluators, len(trainer.quality) - 1), evaluator]
+        scores = [f"FID {figures['fid']:.2f}"]
+        if "kid" in figures:
+            scores += [f"KID {figures['kid']:.3f}", f"precision {figures['precision']:.3f}",
+                       f"recall {figures['recall']:.3f}"]
+        scores += [f"Inception Score {figures['inception_score']:.2f}",
+                   f"mean confidence {figures['mean_confidence']:.3f}",
+                   f"{covered} classes with >= 1% of {self.samples:,} samples"]
+        if "label_accuracy" in figures:
+            real = (f" (real: {figures['real_label_accuracy']:.3f}, {figures['real_diversity']:.3f})"
+                    if "real_label_accuracy" in figures else "")
+            scores.append(f"label accuracy {figures['label_accuracy']:.3f}, within-class diversity "
+                          f"{figures['diversity']:.3f}{real}")
+        against = [f"against the {figures['reference_set']}"] if "reference_set" in figures else []
+        by = [f"evaluator {evaluator}"] if evaluator else []
+        trainer.log(f"epoch {epoch}: {', '.join(scores)}" + (f" [{', '.join(against + by)}]" if against + by else ""))
+
+    def checkpoint_meta(self, trainer: Trainer) -> dict[str, Any]:
+        return {"quality_evaluators": self.evaluators}
+
+    def load_checkpoint(self, trainer: Trainer, ckpt: Any) -> None:
+        self.evaluators = aligned([str(label) for label in ckpt.meta.get("quality_evaluators", [])],
+                                  len(trainer.quality))
+
+
+def aligned(labels: list[str], rows: int) -> list[str]:
+    """The last ``rows`` of ``labels``, with "" in front for rows older than the labels."""
+    return ([""] * rows + labels)[len(labels):]
