@@ -17,6 +17,8 @@ from minigan.nn.layer import Layer
 class ReLU(Layer):
     """``y = max(x, 0)``;  ``dL/dx = dy * [x > 0]``."""
 
+    second_order = True  # docs/gradient_penalty.md
+
     def _forward(self, x: Any, training: bool) -> tuple[Any, Any]:
         return get_array_module(x).maximum(x, 0), x
 
@@ -36,6 +38,8 @@ class LeakyReLU(Layer):
 
     ``alpha`` defaults to 0.3 as in Keras (DCGAN papers use 0.2).
     """
+
+    second_order = True  # docs/gradient_penalty.md
 
     def __init__(self, alpha: float = 0.3, name: str | None = None) -> None:
         if not 0 <= alpha < 1:

@@ -27,6 +27,7 @@ class Dense(Layer):
     """
 
     input_rank = 1
+    second_order = True  # docs/gradient_penalty.md
 
     def __init__(
         self,

@@ -25,6 +25,8 @@ class Dropout(Layer):
     backward's formula; docs/gradient_penalty.md).
     """
 
+    second_order = True  # docs/gradient_penalty.md
+
     def __init__(self, rate: float, name: str | None = None) -> None:
         if not 0 <= rate < 1:
             raise ValueError(f"Dropout: expected 0 <= rate < 1, got {rate}")

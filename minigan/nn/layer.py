@@ -16,10 +16,8 @@ can never silently differentiate another call (the GAN step runs D on a real and
 fake batch: run ``backward`` after each, or call :meth:`Layer.discard` when no backward
 will follow). Inference-mode forwards (``training=False``) keep nothing and may repeat.
 
-Second order, for :mod:`minigan.penalties`: between a training-mode forward and its backward,
-``input_gradient(dy)`` (``J^T dy`` without parameter gradients), ``tangent(dx)`` (``J dx``) and
-``tangent_backward(dx, dy)`` (adds ``d/dparam <J dx, dy>``), for the layers that derive them
-(:meth:`Layer.tangent_unsupported` says which do not, and why).
+The second-order methods (``tangent`` and the others, for :mod:`minigan.penalties`) come from
+:class:`minigan.nn.second_order.SecondOrder`.
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from minigan import backend
+from minigan.nn.second_order import SecondOrder
 
 
 def _snake_case(name: str) -> str:
@@ -38,7 +37,7 @@ def _snake_case(name: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-class Layer:
+class Layer(SecondOrder):
     """Base class: parameter bookkeeping, building, the cache rule and input checks.
 
     Subclasses implement ``build(input_shape, dtype)`` (create ``params``),
@@ -139,43 +138,6 @@ class Layer:
     def _param_backward(self, dy: Any, cache: Any) -> None:
         """The parameter gradients alone; layers whose ``dL/dx`` costs a matrix product override it."""
         self._backward(dy, cache)
-
-    # -- second order: the Jacobian J = dy/dx of the pending forward (minigan.penalties) ----
-    def input_gradient(self, dy: Any) -> Any:
-        """``J^T dy``: backward's ``dL/dx`` alone; no parameter gradient is added and the
-        training-mode forward's cache stays (for :meth:`tangent`)."""
-        return self._input_gradient(dy, self._pending_cache("input_gradient"))
-
-    def tangent(self, dx: Any) -> Any:
-        """``J dx``: the forward-mode derivative of the pending training-mode forward, how its
-        output moves when its input moves along ``dx`` (the parameters held)."""
-        return self._tangent(dx, self._pending_cache("tangent"))
-
-    def tangent_backward(self, dx: Any, dy: Any) -> None:
-        """Add ``d/dparam <J dx, dy>`` into ``self.grads`` (if trainable): the parameter gradient
-        of the tangent pass for the tangent input ``dx`` and the output adjoint ``dy``."""
-        self._tangent_backward(dx, dy, self._pending_cache("tangent_backward"))
-
-    def tangent_unsupported(self) -> str | None:
-        """None if this layer's own class derives the three methods above, else why not. A
-        subclass inherits no derivation: it may change the forward."""
-        if "_tangent" in type(self).__dict__:
-            return None
-        return "no tangent (second-order) pass is derived for it"
-
-    def _pending_cache(self, method: str) -> Any:
-        if not self._pending:
-            raise RuntimeError(f"{self.name}: {method}() needs a forward(training=True) before it, and no backward()")
-        return self._cache
-
-    def _input_gradient(self, dy: Any, cache: Any) -> Any:
-        raise NotImplementedError(f"{self.name} ({type(self).__name__}): {self.tangent_unsupported()}")
-
-    def _tangent(self, dx: Any, cache: Any) -> Any:
-        raise NotImplementedError(f"{self.name} ({type(self).__name__}): {self.tangent_unsupported()}")
-
-    def _tangent_backward(self, dx: Any, dy: Any, cache: Any) -> None:
-        """Layers without parameters: nothing to add."""
 
     # -- checks -----------------------------------------------------------------------
     def _check_input(self, x: Any) -> Any:

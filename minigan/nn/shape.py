@@ -15,6 +15,8 @@ from minigan.nn.layer import Layer
 class Flatten(Layer):
     """``(N, d1, d2, ...) -> (N, d1 * d2 * ...)``; backward reshapes ``dy`` back."""
 
+    second_order = True  # docs/gradient_penalty.md
+
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (math.prod(input_shape),)
 
@@ -33,6 +35,8 @@ class Flatten(Layer):
 
 class Reshape(Layer):
     """``(N, ...) -> (N, *target_shape)`` (the batch axis is kept, as in Keras)."""
+
+    second_order = True  # docs/gradient_penalty.md
 
     def __init__(self, target_shape: tuple[int, ...], name: str | None = None) -> None:
         self.target_shape = tuple(int(d) for d in target_shape)

@@ -42,6 +42,8 @@ class SpectralNormalization(Layer):
     docs/spectral_normalization.md derives it.
     """
 
+    second_order = True  # docs/gradient_penalty.md
+
     def __init__(
         self, layer: Layer, power_iterations: int = 1, epsilon: float = 1e-12, name: str | None = None
     ) -> None:

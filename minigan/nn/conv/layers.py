@@ -12,15 +12,8 @@ so each layer's forward pass is the other's backward-to-input::
     Conv2D           y = conv2d(x, K) + b               dx = conv2d_transpose(dy, K)   dK = conv2d_kernel_grad(x, dy)
     Conv2DTranspose  y = conv2d_transpose(x, K) + b     dx = conv2d(dy, K)             dK = conv2d_kernel_grad(dy, x)
 
-and db = the sum of dy over every pixel. Both are linear in x, so their tangents (the
-forward-mode derivatives along dx, for the gradient penalty: docs/gradient_penalty.md) are
-the forward without the bias, and the kernel gradient of <tangent(dx), dy> is the kernel
-gradient with dx in place of x::
-
-    Conv2D           tangent(dx) = conv2d(dx, K)              tangent_backward: dK += conv2d_kernel_grad(dx, dy)
-    Conv2DTranspose  tangent(dx) = conv2d_transpose(dx, K)    tangent_backward: dK += conv2d_kernel_grad(dy, dx)
-
-The functions are those of
+and db = the sum of dy over every pixel (their second order, for gradient penalties, in
+minigan.nn.conv.second_order). The functions are those of
 :mod:`minigan.nn.conv.reference`, run by the layer's ``algorithm`` (:mod:`minigan.nn.conv.fast`:
 "auto", "reference", "im2col", "kernel_rows", "fourier", "whole_image", "subpixel", "winograd" or
 "planes"), which changes the speed, never the result beyond rounding.
@@ -36,6 +29,7 @@ from minigan import backend
 from minigan.nn import initializers
 from minigan.nn.conv import fast
 from minigan.nn.conv.geometry import PADDINGS, Geometry, conv_output_length, conv_padding, pair, transpose_output_length
+from minigan.nn.conv.second_order import Conv2DSecondOrder, Conv2DTransposeSecondOrder
 from minigan.nn.layer import Layer
 
 
@@ -95,7 +89,7 @@ class _Conv(Layer):
             self.grads["bias"] += backend.get_array_module(dy).ones(len(dy2), dtype=dy.dtype) @ dy2
 
 
-class Conv2D(_Conv):
+class Conv2D(Conv2DSecondOrder, _Conv):
     """2-D convolution (cross-correlation, as in every DL framework)::
 
         y[n, p, q, f] = b[f] + sum_{i, j, c} xpad[n, p*sh + i, q*sw + j, c] K[i, j, c, f]
@@ -106,6 +100,8 @@ class Conv2D(_Conv):
 
         Y = X K + b      dL/dK = X^T dY      dL/db = sum of dY over rows      dL/dx = crop(col2im(dY K^T))
     """
+
+    second_order = True  # docs/gradient_penalty.md
 
     def build(self, input_shape: tuple[int, ...], dtype: np.dtype) -> None:
         self._build_kernel(self._geometry(input_shape), dtype)
@@ -132,27 +128,15 @@ class Conv2D(_Conv):
         return self._add_bias(self.impl.conv2d(x, self.params["kernel"])), x
 
     def _backward(self, dy: Any, x: Any) -> Any:
-        dx = self._input_gradient(dy, x)
+        dx = self.impl.conv2d_transpose(dy, self.params["kernel"])
         self._param_grads(dy, x, dy)
         return dx
 
     def _param_backward(self, dy: Any, x: Any) -> None:
         self._param_grads(dy, x, dy)
 
-    def _input_gradient(self, dy: Any, x: Any) -> Any:
-        return self.impl.conv2d_transpose(dy, self.params["kernel"])
 
-    def _tangent(self, dx: Any, x: Any) -> Any:
-        """``J dx = conv2d(dx, K)``: the bias does not move with ``x``."""
-        return self.impl.conv2d(dx, self.params["kernel"])
-
-    def _tangent_backward(self, dx: Any, dy: Any, x: Any) -> None:
-        """``d/dK <conv2d(dx, K), dy> = conv2d_kernel_grad(dx, dy)``."""
-        if self.trainable:
-            self.grads["kernel"] += self.impl.conv2d_kernel_grad(dx, dy)
-
-
-class Conv2DTranspose(_Conv):
+class Conv2DTranspose(Conv2DTransposeSecondOrder, _Conv):
     """Transposed convolution: the adjoint of :class:`Conv2D` with the same kernel.
 
     Shapes: ``x`` (N, H, W, C), ``K`` = ``params["kernel"]`` (kh, kw, F, C) (Keras' layout:
@@ -171,6 +155,8 @@ class Conv2DTranspose(_Conv):
     where "pad"/"crop" are the padding of the Conv2D that maps (Ho, Wo) back to (H, W): the
     layer's ``geometry``, whose kernel is this layer's.
     """
+
+    second_order = True  # docs/gradient_penalty.md
 
     def __init__(
         self,
@@ -228,21 +214,9 @@ class Conv2DTranspose(_Conv):
         return self._add_bias(self.impl.conv2d_transpose(x, self.params["kernel"])), x
 
     def _backward(self, dy: Any, x: Any) -> Any:
-        dx = self._input_gradient(dy, x)
+        dx = self.impl.conv2d(dy, self.params["kernel"])
         self._param_grads(dy, dy, x)
         return dx
 
     def _param_backward(self, dy: Any, x: Any) -> None:
         self._param_grads(dy, dy, x)
-
-    def _input_gradient(self, dy: Any, x: Any) -> Any:
-        return self.impl.conv2d(dy, self.params["kernel"])
-
-    def _tangent(self, dx: Any, x: Any) -> Any:
-        """``J dx = conv2d_transpose(dx, K)``: the bias does not move with ``x``."""
-        return self.impl.conv2d_transpose(dx, self.params["kernel"])
-
-    def _tangent_backward(self, dx: Any, dy: Any, x: Any) -> None:
-        """``d/dK <conv2d_transpose(dx, K), dy> = conv2d_kernel_grad(dy, dx)`` (the adjoint's order)."""
-        if self.trainable:
-            self.grads["kernel"] += self.impl.conv2d_kernel_grad(dy, dx)
