@@ -383,7 +383,7 @@ def report(name: str, batches: list[int]) -> None:
     print(f"{'sum':<66}{total_f * 1e3:9.2f}{total_b * 1e3:9.2f}")
 
     print(f"\ntraining step (median of at least {ARGS.steps} steps and {ARGS.min_seconds:g} s after {ARGS.warmup} "
-          "warm-up; minigan and PyTorch interleaved, each timed step after an untimed one of the same engine; "
+          f"warm-up; minigan and {REFERENCE} interleaved, each timed step after an untimed one of the same engine; "
           "ratio: the median of the pairs' ratios):")
     for batch in batches:
         step, torch_step, ratio, step_peak = time_steps(name, batch, peak)
@@ -409,7 +409,8 @@ def zoo(batches: list[int]) -> None:
     names = [name for name in MODEL_NAMES if name in ARGS.models.split(",")]
     memory = {(name, batch): probe_memory(name, batch) for name in names for batch in batches}
     print(f"\nthe zoo (median of at least {ARGS.steps} steps and {ARGS.min_seconds:g} s after {ARGS.warmup} warm-up, "
-          "minigan and PyTorch interleaved; ratio: the median of the pairs' ratios; peak memory of a fresh process):")
+          f"minigan and {REFERENCE} interleaved; ratio: the median of the pairs' ratios; peak memory of a fresh "
+          "process):")
     print(f"{'model':<11}{'G+D fwd MMAC':>13}{'batch':>7}{'minigan ms':>12}{'images/s':>10}{REFERENCE + ' ms':>12}"
           f"{'ratio':>7}{'peak MiB':>10}")
     for name in names:
