@@ -126,7 +126,7 @@ class FlatAdam(Adam):
     """:class:`Adam` over one flat buffer of all of the model's parameters, with the step count on the device.
 
     ``FlatAdam(model)`` flattens the model (:func:`minigan.nn.flatten_parameters`: the layers'
-    arrays become views of one parameter buffer and one gradient buffer) and runs Adam's ten
+    arrays become views of one parameter buffer and one gradient buffer) and runs Adam's twelve
     array operations once over the buffers instead of once per parameter array; ``m``, ``v``
     and the scratch are buffers of the same layout, made once. Element by element the float
     operations are Adam's, in the same order, so the numbers are the same, bit for bit.
