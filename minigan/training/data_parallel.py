@@ -66,6 +66,14 @@ class AllreduceOptimizer:
     def zero_grad(self) -> None:
         self.optimizer.zero_grad()
 
+    @property
+    def lr(self) -> float:
+        return self.optimizer.lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:  # a schedule sets the wrapped optimizer's rate
+        self.optimizer.lr = value
+
     def __getattr__(self, name: str) -> Any:
         if name == "optimizer":  # not yet set (while unpickling): no recursion
             raise AttributeError(name)

@@ -195,6 +195,13 @@ def test_allreduce_optimizer_steps_with_the_mean_gradient_and_delegates_the_rest
     assert wrapped.model is model  # what minigan.training.checkpoint reads
 
 
+def test_a_learning_rate_set_on_the_allreduce_optimizer_reaches_the_optimizer_it_wraps():
+    inner = optim.Adam(nn.Dense(2, input_shape=(3,)), lr=1e-3)
+    wrapped = data_parallel.AllreduceOptimizer(inner, Pair())
+    wrapped.lr = 5e-4  # as LearningRateSchedule sets it
+    assert inner.lr == 5e-4 and wrapped.lr == 5e-4
+
+
 def test_use_sync_batch_norm_swaps_every_batch_norm_keeping_names_and_arrays():
     G = models.cdcgan_generator(latent_dim=4, num_classes=3, width=0.05)
     before = G.params
