@@ -61,18 +61,27 @@ def manifold_share(points: Any, centres: Any, radii: np.ndarray, block: int = BL
 
 
 def precision_recall(
-    real: Any, generated: Any, k: int = 3, real_radii: np.ndarray | None = None
+    real: Any, generated: Any, k: int = 3, real_radii: np.ndarray | None = None, block: int = BLOCK
 ) -> tuple[float, float]:
     """``(precision, recall)`` of ``generated`` features (M, D) against ``real`` features (N, D).
 
     ``real_radii``, :func:`knn_radii` of ``real`` with the same ``k`` if already computed, saves
-    the N x N distances (a reference scored many times computes them once)."""
+    the N x N distances (a reference scored many times computes them once). The M x N distances
+    between the sets are computed once, a ``block`` of generated rows at a time, for both shares."""
     real, generated = _features(real, "real"), _features(generated, "generated")
+    if real.shape[1] != generated.shape[1]:
+        raise ValueError(f"precision_recall: expected features of one dimension, got {real.shape} and "
+                         f"{generated.shape}")
     if real_radii is None:
         real_radii = knn_radii(real, k)
-    precision = manifold_share(generated, real, real_radii)
-    recall = manifold_share(real, generated, knn_radii(generated, k))
-    return precision, recall
+    generated_radii = knn_radii(generated, k)
+    inside_real = np.zeros(len(generated), dtype=bool)  # generated points in some real ball
+    covered = np.zeros(len(real), dtype=bool)  # real points in some generated ball
+    for first in range(0, len(generated), block):
+        d = np.sqrt(squared_distances(generated[first : first + block], real))
+        inside_real[first : first + block] = (d <= real_radii[None, :]).any(axis=1)
+        covered |= (d <= generated_radii[first : first + block, None]).any(axis=0)
+    return float(inside_real.mean()), float(covered.mean())
 
 
 def _features(features: Any, what: str) -> np.ndarray:
