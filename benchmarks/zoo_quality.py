@@ -204,13 +204,17 @@ def marked(value: float | None, fmt: str, evaluator: str | None) -> str:
 
 def table(results: dict[str, Any]) -> str:
     """The Markdown tables of every scored model, in the order of :data:`ZOO`, under the evaluators' names."""
-    shipped = ", ".join(f"`{label}` ({dataset})" for label, dataset in shipped_labels().items())
+    shipped = ", ".join(f"`{label}` for {dataset}" for label, dataset in shipped_labels().items())
+    scored = [row.get("evaluator") for name in ZOO if name in results
+              for row in (*results[name]["rows"], results[name]["final"])]
+    unmarked = sum(evaluator in shipped_labels() for evaluator in scored)
     lines = [
-        f"Scored by the evaluators shipped with minigan: {shipped}; each run in the features of the one of "
-        f"its dataset, against its test split (10,000 images), {SAMPLES:,} samples. "
-        "A row whose FID is marked † was scored by a classifier trained on the machine that made the run, "
-        "before minigan shipped its evaluators: its figures rank the runs scored alike, but another machine's "
-        "classifier gives other figures; `--rescore` on the run folders replaces them.",
+        f"Scored by the evaluators shipped with minigan ({shipped}), each run in the features of its dataset's "
+        f"one against its test split (10,000 images), {SAMPLES:,} samples; an FID marked † instead by an MNIST "
+        "classifier trained on the machine that made the run (Fashion-MNIST runs included), before minigan "
+        "shipped its evaluators: those figures rank the runs scored alike, another machine's classifier gives "
+        "other figures, and `python benchmarks/zoo_quality.py --rescore` on the run folders replaces them. "
+        f"{len(scored) - unmarked} of the {len(scored)} rows below are marked.",
         "",
         "| model | epoch | steps | minutes | FID | KID | precision | recall | IS | confidence | label accuracy "
         "| diversity |",

@@ -68,7 +68,7 @@ def test_a_model_is_trained_its_kept_epochs_scored_and_its_table_written_into_th
     assert tiny["final"]["digit_share_min"] <= 0.1 <= tiny["final"]["digit_share_max"]
     text = docs.read_text()
     assert text.startswith("intro\n") and text.endswith("outro\n") and "old table" not in text
-    assert f"`{label}` (mnist)" in text
+    assert f"`{label}` for mnist" in text
     assert text.index("| mnist_gan_mlp | 1 | 937 | 0.5 | 99.0 † | - |") < text.index("| tiny_cgan | 1 | 4 |") < \
         text.index("| tiny_cgan | 2 | 8 |")  # the earlier entry names no evaluator: marked
     assert f"| tiny_cgan | 2 | 8 | {tiny['rows'][1]['minutes']:.1f} | {tiny['rows'][1]['fid']:.1f} | " in text
