@@ -3,8 +3,8 @@
     minigan train RECIPE [options]               (train a recipe: mnist_dcgan, mnist_gan, ...; --help lists them)
     minigan sample CHECKPOINT -n 64 --out grid.png [--npy samples.npy] [--seed 0] [--label K]
     minigan interpolate CHECKPOINT --out interp.png [--rows 8] [--steps 10] [--seed 0] [--slerp] [--label K]
-    minigan evaluate CHECKPOINT|SAMPLES.npy      (FID, Inception Score, class histogram, confidence)
-    minigan train-classifier                     (the MNIST classifier behind evaluate)
+    minigan evaluate CHECKPOINT|SAMPLES.npy      (FID, KID, precision/recall, Inception Score, by the shipped evaluator)
+    minigan train-classifier [--dataset D]       (train one's own evaluator, as the shipped ones were)
     minigan study [options]                      (configurations of the MNIST DCGAN, compared)
 
 Each subcommand is a function ``(args) -> exit code`` registered by an ``add_<name>(subparsers)``
