@@ -29,7 +29,7 @@ from minigan.evaluate.classifier import (
 from minigan.evaluate.conditional import conditional_scores, label_accuracy, within_class_diversity
 from minigan.evaluate.fid import feature_statistics, frechet_distance, frechet_distance_of_features
 from minigan.evaluate.kid import kernel_inception_distance, mmd2_unbiased, polynomial_kernel
-from minigan.evaluate.precision_recall import knn_radii, manifold_share, precision_recall
+from minigan.evaluate.precision_recall import knn_radii, precision_recall
 from minigan.evaluate.scores import (
     Reference,
     class_histogram,
@@ -63,7 +63,6 @@ __all__ = [
     "knn_radii",
     "label_accuracy",
     "load_classifier",
-    "manifold_share",
     "mean_confidence",
     "mmd2_unbiased",
     "polynomial_kernel",

@@ -172,12 +172,6 @@ class Classifier:
         entry = SHIPPED.get(self.dataset)
         return entry is not None and self.sha256 == entry.sha256
 
-    def describe(self) -> str:
-        """One line naming the evaluator: its label, whether shipped, its dataset and test accuracy."""
-        accuracy = "" if self.test_accuracy is None else f", test accuracy {self.test_accuracy:.2%}"
-        origin = "shipped" if self.shipped else "not the shipped weights"
-        return f"{self.label} ({origin}; trained on {REFERENCE_DATASETS.get(self.dataset, self.dataset)}{accuracy})"
-
     def features_and_probabilities(self, images: Any, batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
         """Penultimate features (N, 128) float32 and class probabilities p(y|x) (N, 10) float64.
 

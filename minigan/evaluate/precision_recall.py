@@ -46,20 +46,6 @@ def knn_radii(features: Any, k: int = 3, block: int = BLOCK) -> np.ndarray:
     return np.sqrt(radii)
 
 
-def manifold_share(points: Any, centres: Any, radii: np.ndarray, block: int = BLOCK) -> float:
-    """Share of ``points`` (M, D) within ``radii`` (N,) of at least one of ``centres`` (N, D)."""
-    p, c = _features(points, "points"), _features(centres, "centres")
-    radii = np.asarray(radii, np.float64)
-    if radii.shape != (len(c),) or p.shape[1] != c.shape[1]:
-        raise ValueError(f"manifold_share: expected points (M, D), centres (N, D) and radii (N,), got "
-                         f"{p.shape}, {c.shape} and {radii.shape}")
-    inside = np.zeros(len(p), dtype=bool)
-    for first in range(0, len(p), block):
-        # sqrt is correctly rounded and monotonic: a point at exactly a ball's radius is inside it.
-        inside[first : first + block] = (np.sqrt(squared_distances(p[first : first + block], c)) <= radii).any(axis=1)
-    return float(inside.mean())
-
-
 def precision_recall(
     real: Any, generated: Any, k: int = 3, real_radii: np.ndarray | None = None, block: int = BLOCK
 ) -> tuple[float, float]:

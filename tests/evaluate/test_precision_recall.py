@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minigan.evaluate import knn_radii, manifold_share, precision_recall
+from minigan.evaluate import knn_radii, precision_recall
 
 # Real points 0, 1, 3, 7 on a line. With k = 1 their balls reach 1, 1, 2 and 4; with k = 2,
 # 3 (0's second neighbour is 3), 2, 3 and 6.
@@ -43,7 +43,7 @@ def test_given_radii_and_small_blocks_give_the_same_shares():
 
     assert precision_recall(real, generated, k=3, real_radii=radii) == precision_recall(real, generated, k=3)
     np.testing.assert_allclose(knn_radii(real, k=3, block=7), radii, rtol=1e-12)  # other products: rounding
-    assert manifold_share(generated, real, radii, block=4) == manifold_share(generated, real, radii)
+    assert precision_recall(real, generated, k=3, block=4) == precision_recall(real, generated, k=3)
 
 
 def test_identical_sets_have_precision_and_recall_one():
@@ -58,6 +58,6 @@ def test_k_must_leave_a_neighbour_in_the_set(k):
         knn_radii(REAL, k=k)
 
 
-def test_mismatched_radii_are_refused():
-    with pytest.raises(ValueError, match=r"radii \(N,\)"):
-        manifold_share(GENERATED, REAL, np.ones(3))
+def test_features_of_different_dimensions_are_refused():
+    with pytest.raises(ValueError, match="one dimension"):
+        precision_recall(REAL, np.zeros((5, 2)))
