@@ -15,6 +15,10 @@ time: scoring excluded)::
     python benchmarks/zoo_quality.py                                   # every model: hours on 2 cores
     python benchmarks/zoo_quality.py --models mnist_cgan mnist_cdcgan  # some; the others' rows are kept
     python benchmarks/zoo_quality.py --runs runs/zoo --rescore         # score the finished runs again
+    python benchmarks/zoo_quality.py --zoo tiny.json --models tiny --samples 100   # models of one's own
+
+``--zoo FILE`` adds (or replaces) models: a JSON object ``{"name": {"recipe": "mnist_cgan",
+"args": ["--width", "0.25"], "rows": [1, 2], "note": "..."}}``.
 
 A run folder that already holds a checkpoint is resumed (or, if finished, only scored). Results
 go to ``--results`` (JSON, one entry per model, merged with what is there; every figure with its
@@ -80,6 +84,17 @@ ZOO: dict[str, Model] = {
                                (1, 2, 3), "the same on Fashion-MNIST (FID against Fashion-MNIST test images)"),
 }
 SAMPLES = 10_000  # scored after every epoch and at the end
+
+
+def load_zoo(path: Path) -> dict[str, Model]:
+    """The models of a ``--zoo`` JSON file, each checked to name a recipe."""
+    models = {}
+    for name, entry in json.loads(path.read_text()).items():
+        if entry.get("recipe") not in RECIPES:
+            raise SystemExit(f"zoo_quality: {path}: {name}: expected a recipe among {sorted(RECIPES)}, "
+                             f"got {entry.get('recipe')!r}")
+        models[name] = Model(entry["recipe"], tuple(entry.get("args", ())), tuple(entry["rows"]), entry.get("note", ""))
+    return models
 
 
 def command(name: str, out: Path) -> list[str]:
@@ -261,8 +276,12 @@ def update_docs(path: Path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global SAMPLES
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", choices=list(ZOO), default=list(ZOO), help="models to train and score")
+    parser.add_argument("--models", nargs="+", default=None,
+                        help=f"models to train and score (default: {', '.join(ZOO)})")
+    parser.add_argument("--zoo", type=Path, default=None, help="a JSON file of more models (see the docstring)")
+    parser.add_argument("--samples", type=int, default=SAMPLES, help="samples scored after each epoch and at the end")
     parser.add_argument("--runs", type=Path, default=Path("runs/zoo"), help="run folders: RUNS/<model>")
     parser.add_argument("--rescore", action="store_true",
                         help="only score the runs there again, by the shipped evaluators (no training)")
@@ -270,6 +289,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=Path, default=ROOT / "docs/gan_zoo.md", help="the table goes here")
     parser.add_argument("--images", type=Path, default=ROOT / "docs/images", help="the final grids go here")
     args = parser.parse_args(argv)
+    SAMPLES = args.samples
+    if args.zoo is not None:
+        ZOO.update(load_zoo(args.zoo))
+    unknown = sorted(set(args.models or ()) - set(ZOO))
+    if unknown:
+        parser.error(f"argument --models: unknown {unknown}; expected among {', '.join(ZOO)}")
+    args.models = args.models or list(ZOO)
 
     results = json.loads(args.results.read_text()) if args.results.is_file() else {}
     for name in args.models:

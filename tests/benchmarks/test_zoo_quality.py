@@ -7,8 +7,9 @@ evaluator (the figures mean little; where they come from is what is checked).
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,25 +20,36 @@ from minigan.evaluate import get_classifier
 ROOT = Path(__file__).resolve().parents[2]
 
 
+BEGIN, END = "<!-- zoo_quality.py: begin -->", "<!-- zoo_quality.py: end -->"  # the marked section of the docs
+TINY = ["--width", "0.0625", "--limit", "256", "--batch-size", "64", "--epochs", "2"]
+
+
 @pytest.fixture
-def zoo_quality(monkeypatch, tmp_path, mnist_dir):
-    spec = importlib.util.spec_from_file_location("zoo_quality", ROOT / "benchmarks/zoo_quality.py")
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "zoo_quality", module)  # its dataclass looks itself up there
-    spec.loader.exec_module(module)
-    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path / "cache"))  # nothing trained or cached: the shipped evaluator
-    tiny = ("--width", "0.0625", "--limit", "256", "--batch-size", "64", "--epochs", "2")
-    monkeypatch.setattr(module, "ZOO", {
-        "mnist_gan_mlp": module.Model("mnist_gan_mlp", (), (1,), "kept from an earlier call"),
-        "tiny_cgan": module.Model("mnist_cgan", tiny, (1, 2), "a tiny cGAN"),
-    })
-    monkeypatch.setattr(module, "SAMPLES", 100)
-    return module
+def zoo_quality(tmp_path, mnist_dir):
+    """``benchmarks/zoo_quality.py ARGS`` in its own process, with a tiny cGAN and a stand-in entry
+    for an earlier model; returns its exit status (stdout printed for capsys)."""
+    zoo = tmp_path / "zoo.json"
+    zoo.write_text(json.dumps({
+        "mnist_gan_mlp": {"recipe": "mnist_gan_mlp", "args": [], "rows": [1], "note": "kept from an earlier call"},
+        "tiny_cgan": {"recipe": "mnist_cgan", "args": TINY, "rows": [1, 2], "note": "a tiny cGAN"},
+    }))
+    env = {**os.environ, "MINIGAN_CACHE": str(tmp_path / "cache")}  # nothing trained or cached: the shipped evaluator
+
+    def run(args: list[str]) -> int:
+        command = [sys.executable, str(ROOT / "benchmarks/zoo_quality.py"), "--zoo", str(zoo), "--samples", "100",
+                   *args]
+        result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+                                check=False)
+        print(result.stdout)
+        assert result.returncode == 0, result.stderr
+        return result.returncode
+
+    return run
 
 
 def test_a_model_is_trained_its_kept_epochs_scored_and_its_table_written_into_the_docs(zoo_quality, tmp_path):
     docs = tmp_path / "zoo.md"
-    docs.write_text(f"intro\n{zoo_quality.BEGIN}\nold table\n{zoo_quality.END}\noutro\n")
+    docs.write_text(f"intro\n{BEGIN}\nold table\n{END}\noutro\n")
     results = tmp_path / "results.json"
     earlier = {"model": "mnist_gan_mlp", "command": "python examples/mnist_gan_mlp.py", "rows": [
         {"epoch": 1, "step": 937, "minutes": 0.5, "fid": 99.0, "inception_score": 5.0, "mean_confidence": 0.8,
@@ -46,7 +58,7 @@ def test_a_model_is_trained_its_kept_epochs_scored_and_its_table_written_into_th
                   "digit_share_max": 0.15}}
     results.write_text(json.dumps({"mnist_gan_mlp": earlier}))
 
-    status = zoo_quality.main(["--models", "tiny_cgan", "--runs", str(tmp_path / "runs"), "--results", str(results),
+    status = zoo_quality(["--models", "tiny_cgan", "--runs", str(tmp_path / "runs"), "--results", str(results),
                                "--docs", str(docs), "--images", str(tmp_path / "images")])
 
     assert status == 0
@@ -80,11 +92,11 @@ def test_a_finished_run_is_scored_again_without_training(zoo_quality, tmp_path):
     runs, flags = tmp_path / "runs", ["--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "r.json"),
                                       "--images", str(tmp_path / "images")]
     docs = tmp_path / "zoo.md"
-    docs.write_text(f"{zoo_quality.BEGIN}\n{zoo_quality.END}\n")
-    zoo_quality.main(["--models", "tiny_cgan", "--docs", str(docs), *flags])
+    docs.write_text(f"{BEGIN}\n{END}\n")
+    zoo_quality(["--models", "tiny_cgan", "--docs", str(docs), *flags])
     history = (runs / "tiny_cgan/history.csv").read_bytes()
 
-    zoo_quality.main(["--models", "tiny_cgan", "--docs", str(docs), *flags])
+    zoo_quality(["--models", "tiny_cgan", "--docs", str(docs), *flags])
 
     assert (runs / "tiny_cgan/history.csv").read_bytes() == history
     assert "| tiny_cgan | 2 | 8 |" in docs.read_text()
@@ -94,12 +106,12 @@ def test_rescore_scores_a_run_without_kept_epochs_from_its_quality_rows_and_skip
                                                                                              capsys):
     runs, flags = tmp_path / "runs", ["--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "r.json"),
                                       "--images", str(tmp_path / "images"), "--docs", str(tmp_path / "zoo.md")]
-    (tmp_path / "zoo.md").write_text(f"{zoo_quality.BEGIN}\n{zoo_quality.END}\n")
-    zoo_quality.main(["--models", "tiny_cgan", *flags])
+    (tmp_path / "zoo.md").write_text(f"{BEGIN}\n{END}\n")
+    zoo_quality(["--models", "tiny_cgan", *flags])
     for kept in (runs / "tiny_cgan").glob("checkpoint_epoch_*.npz"):
         kept.unlink()  # as in a run made before the copies were kept
 
-    assert zoo_quality.main(["--models", "tiny_cgan", "mnist_gan_mlp", "--rescore", *flags]) == 0
+    assert zoo_quality(["--models", "tiny_cgan", "mnist_gan_mlp", "--rescore", *flags]) == 0
 
     assert f"mnist_gan_mlp: no checkpoint in {runs / 'mnist_gan_mlp'}" in capsys.readouterr().out
     tiny = json.loads((tmp_path / "r.json").read_text())["tiny_cgan"]
