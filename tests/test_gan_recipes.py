@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -47,21 +48,22 @@ def test_sngan_recipe_is_radfords_dcgan_with_a_spectrally_normalized_d_and_the_h
     assert "spectral_norm" not in plain.discriminator["kwargs"]  # the spec Radford's checkpoints always had
 
 
-def _example(name: str):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _example(name: str, args: list[str]) -> int:
+    """``python examples/NAME.py ARGS`` in its own process, as a user runs it; its exit status."""
+    result = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py"), *args], capture_output=True, text=True,
+                            timeout=600, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.returncode
 
 
 def test_the_wgan_gp_and_sngan_examples_train_a_tiny_run(tmp_path):
     tiny = ["--width", "0.0625", "--latent-dim", "8", "--epochs", "1", "--no-progress"]
     out = tmp_path / "wgan_gp"
-    assert _example("mnist_wgan_gp").main([*tiny, "--batch-size", "8", "--limit", "80", "--out", str(out)]) == 0
+    assert _example("mnist_wgan_gp", [*tiny, "--batch-size", "8", "--limit", "80", "--out", str(out)]) == 0
     history = np.genfromtxt(out / "history.csv", delimiter=",", names=True)
     assert len(history) == 2 and np.all(np.isfinite(history["d_loss"]))
     out = tmp_path / "sngan"
-    assert _example("sngan_images").main([*tiny, "--batch-size", "16", "--limit", "32", "--out", str(out)]) == 0
+    assert _example("sngan_images", [*tiny, "--batch-size", "16", "--limit", "32", "--out", str(out)]) == 0
     stored = checkpoint.load(out / "checkpoint.npz")
     assert stored.meta["config"]["loss"] == "hinge"
     assert any(key.endswith("/vector_u") for key in stored.arrays)  # SN's u is saved, for an exact resume
