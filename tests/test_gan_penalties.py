@@ -120,7 +120,7 @@ def test_penalties_refuse_a_conditional_gan_and_a_critic_with_batch_norm():
         tiny_config(r1_every=0)
 
 
-def test_a_penalized_run_resumes_bit_identically(tmp_path):
+def test_a_penalized_run_resumes_bit_identically(tmp_path, mnist_dir):
     tiny = ["--width", "0.0625", "--latent-dim", "8", "--batch-size", "8", "--limit", "96", "--no-progress",
             "--r1-gamma", "1", "--r1-every", "2", "--d-steps", "2", "--seed", "1"]
     recipe = RECIPES["mnist_wgan_gp"]  # WGAN-GP with lazy R1 on top: both penalties cross the resume

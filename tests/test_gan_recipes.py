@@ -56,7 +56,7 @@ def _example(name: str, args: list[str]) -> int:
     return result.returncode
 
 
-def test_the_wgan_gp_and_sngan_examples_train_a_tiny_run(tmp_path):
+def test_the_wgan_gp_and_sngan_examples_train_a_tiny_run(tmp_path, mnist_dir):
     tiny = ["--width", "0.0625", "--latent-dim", "8", "--epochs", "1", "--no-progress"]
     out = tmp_path / "wgan_gp"
     assert _example("mnist_wgan_gp", [*tiny, "--batch-size", "8", "--limit", "80", "--out", str(out)]) == 0
