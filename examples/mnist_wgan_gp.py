@@ -1,7 +1,7 @@
 """WGAN-GP (Gulrajani et al. 2017) on MNIST: a Wasserstein critic kept 1-Lipschitz by a gradient penalty.
 
-    python examples/mnist_wgan_gp.py                               # 10 epochs, FID scored with --eval-every 1
-    python examples/mnist_wgan_gp.py --epochs 3 --eval-every 1
+    python examples/mnist_wgan_gp.py --eval-every 1                # the paper's setting, 10 epochs, scored each
+    python examples/mnist_wgan_gp.py --preset fast --eval-every 1  # Adam 2e-4, samples from an average of G
     python examples/mnist_wgan_gp.py --resume runs/mnist_wgan_gp/checkpoint.npz --epochs 20
 
 G: the TensorFlow tutorial's DCGAN generator; the critic D: its discriminator without Dropout
@@ -9,10 +9,11 @@ G: the TensorFlow tutorial's DCGAN generator; the critic D: its discriminator wi
 no BatchNorm and no sigmoid. Each step: 5 critic updates (``--d-steps 5``), each on its own
 real batch of 50, minimising ``mean D(G(z)) - mean D(x) + lambda mean (||grad D(x^)|| - 1)^2``
 with x^ random interpolates of real and fake images and lambda 10 (``--gp-weight``); then one
-generator update minimising ``-mean D(G(z))``; Adam 1e-4, betas (0.5, 0.9). D(x) and D(G(z))
-in the history are the critic's raw mean outputs. Outputs, options and resume as
-examples/mnist_dcgan.py (``--help``); the penalty: docs/losses.md. The recipe is
-``minigan.cli.recipes.RECIPES["mnist_wgan_gp"]``.
+generator update minimising ``-mean D(G(z))``; Adam 1e-4, betas (0.5, 0.9) (``--preset fast``:
+2e-4, and samples, scores and checkpoints from an average of G's weights, ``--ema 0.99``).
+D(x) and D(G(z)) in the history are the critic's raw mean outputs. Outputs, options and resume
+as examples/mnist_dcgan.py (``--help``); the penalty: docs/losses.md; the runs measured:
+docs/gan_zoo.md. The recipe is ``minigan.cli.recipes.RECIPES["mnist_wgan_gp"]``.
 """
 
 from __future__ import annotations

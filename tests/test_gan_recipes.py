@@ -25,6 +25,9 @@ def test_wgan_gp_recipe_is_gulrajanis_mnist_setting_with_a_critic_without_batch_
     assert (config.loss, config.gp_weight, config.d_steps, config.g_steps) == ("wasserstein", 10.0, 5, 1)
     assert (config.lr_d, config.lr_g, config.beta1, config.beta2, config.batch_size) == (1e-4, 1e-4, 0.5, 0.9, 50)
     assert (config.r1_gamma, config.clip, config.label_smoothing) == (0.0, 0.0, 0.0)
+    fast = recipe.config(recipe.defaults_for("fast"))
+    assert (fast.lr_d, fast.lr_g, fast.ema) == (2e-4, 2e-4, 0.99)
+    assert {**vars(fast), "lr": 1e-4, "lr_d": 1e-4, "lr_g": 1e-4, "ema": 0.0} == vars(config)  # nothing else differs
     critic = models.build(config.discriminator)
     assert _layer_types(critic) == ["Conv2D", "LeakyReLU", "Conv2D", "LeakyReLU", "Flatten", "Dense"]
     assert [layer.filters for layer in critic.layers[::2][:2]] == [64, 128]
