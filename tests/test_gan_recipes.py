@@ -39,7 +39,7 @@ def test_sngan_recipe_is_radfords_dcgan_with_a_spectrally_normalized_d_and_the_h
     options = sngan.defaults_for()
     config = sngan.config(options)
     assert (config.loss, options["data"], options["size"], options["width"]) == ("hinge", "fashion-mnist", 32, 0.5)
-    assert (config.lr_d, config.beta1, config.beta2, config.d_steps) == (2e-4, 0.5, 0.999, 1)
+    assert (config.lr_d, config.beta1, config.beta2, config.d_steps, config.batch_size) == (2e-4, 0.5, 0.999, 1, 64)
     critic = models.build(config.discriminator)
     assert "BatchNormalization" not in _layer_types(critic)
     assert _layer_types(critic).count("SpectralNormalization") == 4  # three convolutions and the Dense
